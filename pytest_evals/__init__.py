@@ -1,0 +1,1 @@
+"""pytest-evals: LLM evaluations as pytest tests."""

@@ -1,0 +1,64 @@
+"""Errors the user can act on: each names where the bad input is and what was expected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class EvalInputError(Exception):
+    """Malformed user input: a spec, dataset, template, scorer config or connection.
+
+    Rendered as one line, ``FILE:LINE: datapoint 'ID': key 'KEY': MESSAGE``, leaving out the
+    parts that are unknown, so the user sees where to look without a traceback.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        datapoint_id: str | None = None,
+        key: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = None if path is None else str(path)
+        self.line = line
+        self.datapoint_id = datapoint_id
+        self.key = key
+
+    def located(
+        self,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        datapoint_id: str | None = None,
+        key: str | None = None,
+    ) -> EvalInputError:
+        """A copy that fills in location parts this error does not know yet."""
+        return EvalInputError(
+            self.message,
+            path=self.path if self.path is not None else path,
+            line=self.line if self.line is not None else line,
+            datapoint_id=self.datapoint_id if self.datapoint_id is not None else datapoint_id,
+            key=self.key if self.key is not None else key,
+        )
+
+    def __str__(self) -> str:
+        parts: list[str] = []
+        if self.path is not None:
+            parts.append(self.path if self.line is None else f"{self.path}:{self.line}")
+        if self.datapoint_id is not None:
+            parts.append(f"datapoint '{self.datapoint_id}'")
+        if self.key is not None:
+            parts.append(f"key '{self.key}'")
+        parts.append(self.message)
+        return ": ".join(parts)
+
+
+class SampleError(Exception):
+    """Producing the sample failed: the model call, the target, or a missing API key.
+
+    The message is already safe to show (API keys redacted).
+    """

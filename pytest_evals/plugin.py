@@ -1,0 +1,1 @@
+"""pytest wiring (placeholder while the core is assembled)."""

@@ -1,0 +1,58 @@
+"""The provider interface: one chat request in, one chat response out, asynchronously.
+
+Retrying, rate limiting and caching live in the engine, not in providers, so every
+provider gets them the same way. A provider signals a retryable failure through
+``ProviderError.retryable`` (and ``retry_after`` when the server said how long to wait).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    model: str
+    messages: tuple[Mapping[str, str], ...]
+    temperature: float | None = None
+    max_tokens: int | None = None
+    seed: int | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChatResponse:
+    text: str
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    model: str | None = None
+
+
+class ProviderError(Exception):
+    """A call failed. The message must already be safe to show: no API key in it."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool = False,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+        self.status = status
+        self.retry_after = retry_after
+
+
+class Provider(Protocol):
+    async def complete(self, request: ChatRequest, *, timeout_s: float) -> ChatResponse:
+        """One attempt; raises ProviderError on failure (retryable or not)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...

@@ -1,0 +1,133 @@
+"""The data a datapoint produces: its sample, its scores and its result record.
+
+Plain dataclasses with ``to_dict`` so they travel through pytest reports (and so through
+pytest-xdist) as builtins.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Status = Literal["completed", "error"]
+
+
+@dataclass(frozen=True)
+class TokenUsage:
+    prompt: int | None = None
+    completion: int | None = None
+
+    @property
+    def total(self) -> int | None:
+        if self.prompt is None and self.completion is None:
+            return None
+        return (self.prompt or 0) + (self.completion or 0)
+
+    def to_dict(self) -> dict[str, int | None]:
+        return {"prompt": self.prompt, "completion": self.completion, "total": self.total}
+
+    def __add__(self, other: TokenUsage) -> TokenUsage:
+        def add(a: int | None, b: int | None) -> int | None:
+            return None if a is None and b is None else (a or 0) + (b or 0)
+
+        return TokenUsage(add(self.prompt, other.prompt), add(self.completion, other.completion))
+
+
+@dataclass(frozen=True)
+class Sample:
+    """What the model, the target or the datapoint itself produced for one datapoint."""
+
+    output: Any
+    latency_ms: float | None = None
+    tokens: TokenUsage | None = None
+    cost: float | None = None
+    cached: bool = False
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def output_text(self) -> str:
+        if isinstance(self.output, str):
+            return self.output
+        if self.output is None:
+            return ""
+        return json.dumps(self.output, ensure_ascii=False, sort_keys=True)
+
+    @property
+    def output_json(self) -> Any:
+        """The output as JSON data: parsed when it is a JSON string, else as given; None if
+        the text is not JSON."""
+        if not isinstance(self.output, str):
+            return self.output
+        try:
+            return json.loads(self.output)
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """One scorer's verdict on one sample."""
+
+    name: str
+    score: float
+    passed: bool
+    reason: str = ""
+    weight: float = 1.0
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "name": self.name,
+            "score": self.score,
+            "passed": self.passed,
+            "reason": self.reason,
+            "weight": self.weight,
+        }
+        if self.details:
+            data["details"] = self.details
+        return data
+
+
+@dataclass
+class ResultRecord:
+    """One datapoint's result, in the shape of SPEC §5."""
+
+    datapoint_id: str
+    eval: str
+    model: str | None
+    input: Any
+    expected: Any
+    output: Any = None
+    score: float | None = None
+    passed: bool = False
+    scores: list[ScoreResult] = field(default_factory=list)
+    latency_ms: float | None = None
+    tokens: TokenUsage | None = None
+    cost: float | None = None
+    cached: bool = False
+    status: Status = "completed"
+    error: str | None = None
+    repeats: list[dict[str, Any]] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "datapoint_id": self.datapoint_id,
+            "eval": self.eval,
+            "model": self.model,
+            "input": self.input,
+            "expected": self.expected,
+            "output": self.output,
+            "score": self.score,
+            "passed": self.passed,
+            "scores": [s.to_dict() for s in self.scores],
+            "latency_ms": self.latency_ms,
+            "tokens": (self.tokens or TokenUsage()).to_dict(),
+            "cost": self.cost,
+            "cached": self.cached,
+            "status": self.status,
+            "error": self.error,
+        }
+        if self.repeats is not None:
+            data["repeats"] = self.repeats
+        return data

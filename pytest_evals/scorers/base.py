@@ -1,0 +1,185 @@
+"""What a scorer is, and the registry that builds one from a spec entry.
+
+A scorer type is a factory: called with the entry's options as keyword arguments, it
+validates them and returns a function that scores one sample. Factories raise
+``ScorerConfigError`` for bad options; the spec loader turns that into a collection error.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Union
+
+from ..records import Sample
+from ..templates import render
+
+
+class ScorerConfigError(Exception):
+    """A scorer entry's option is missing or invalid; ``key`` names the option."""
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A scorer's answer. ``passed=None`` lets the threshold decide."""
+
+    score: float
+    passed: bool | None = None
+    reason: str = ""
+    details: Mapping[str, Any] | None = None
+
+
+# What a scoring function may return: a bool (1.0 / 0.0), a number in [0, 1],
+# a Verdict, or a mapping {score, passed?, reason?}.
+ScoreValue = Union[bool, float, int, Verdict, Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class ScoringContext:
+    """Everything a scorer may look at for one datapoint."""
+
+    item: Mapping[str, Any]
+    sample: Sample
+
+    @property
+    def output(self) -> str:
+        return self.sample.output_text
+
+    @property
+    def expected(self) -> Any:
+        return self.item.get("expected")
+
+    def render(self, template: str) -> str:
+        """Fill a template from this datapoint and sample."""
+        return render(
+            template,
+            {
+                "item": self.item,
+                "sample": {
+                    "output_text": self.sample.output_text,
+                    "output": self.sample.output_text,
+                    "output_json": self.sample.output_json,
+                },
+            },
+        )
+
+
+ScoreFunction = Callable[[ScoringContext], ScoreValue]
+ScorerFactory = Callable[..., ScoreFunction]
+
+
+@dataclass(frozen=True)
+class ScorerType:
+    """A registered scorer type.
+
+    ``graded`` scorers pass at 0.5 by default, binary ones at 1.0. ``template_options`` name
+    the options holding templates, checked against every datapoint at collection.
+    ``needs_expected`` scorers are a collection error on a datapoint without ``expected``.
+    """
+
+    name: str
+    factory: ScorerFactory
+    graded: bool = False
+    template_options: tuple[str, ...] = ()
+    needs_expected: bool = False
+
+    @property
+    def default_threshold(self) -> float:
+        return 0.5 if self.graded else 1.0
+
+
+class ScorerRegistry:
+    """Scorer types by name: the built-ins plus those added by ``pytest_evals_register_scorers``."""
+
+    def __init__(self) -> None:
+        self._types: dict[str, ScorerType] = {}
+
+    def register(
+        self,
+        name: str,
+        factory: ScorerFactory,
+        *,
+        graded: bool = False,
+        template_options: Iterable[str] = (),
+        needs_expected: bool = False,
+    ) -> None:
+        """Add a scorer type; a later registration under the same name replaces the earlier."""
+        self._types[name] = ScorerType(
+            name, factory, graded, tuple(template_options), needs_expected
+        )
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._types
+
+    def names(self) -> list[str]:
+        return sorted(self._types)
+
+    def get(self, name: str) -> ScorerType:
+        """The type registered as ``name``; ScorerConfigError with a did-you-mean if none."""
+        try:
+            return self._types[name]
+        except KeyError:
+            close = difflib.get_close_matches(name, self._types, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise ScorerConfigError(
+                f"unknown scorer type '{name}'{hint} (known: {', '.join(self.names())})",
+                key="type",
+            ) from None
+
+    def build(self, type_name: str, options: Mapping[str, Any]) -> ScoreFunction:
+        """Create the scoring function for one spec entry, validating its options."""
+        scorer_type = self.get(type_name)
+        try:
+            return scorer_type.factory(**options)
+        except TypeError as exc:
+            # An option the factory does not take: name it, with a hint.
+            raise ScorerConfigError(
+                f"invalid options for scorer '{type_name}': {exc}", key=None
+            ) from None
+
+
+def normalize(value: ScoreValue, *, threshold: float) -> Verdict:
+    """Turn whatever a scoring function returned into a Verdict with a definite ``passed``.
+
+    Raises TypeError/ValueError for values that are not scores; the caller reports that
+    as a scorer error on the datapoint.
+    """
+    if isinstance(value, Verdict):
+        verdict = value
+    elif isinstance(value, bool):
+        verdict = Verdict(1.0 if value else 0.0, value)
+    elif isinstance(value, (int, float)):
+        verdict = Verdict(float(value))
+    elif isinstance(value, Mapping):
+        if "score" not in value and "passed" not in value:
+            raise ValueError(f"a scorer mapping needs 'score' or 'passed', got {dict(value)!r}")
+        passed = value.get("passed")
+        score = value.get("score")
+        if score is None:
+            score = 1.0 if passed else 0.0
+        verdict = Verdict(
+            float(score),
+            None if passed is None else bool(passed),
+            str(value.get("reason") or ""),
+            value.get("details"),
+        )
+    else:
+        raise TypeError(
+            f"a scorer must return a bool, a number or a mapping, got {type(value).__name__}"
+        )
+    if not 0.0 <= verdict.score <= 1.0:
+        raise ValueError(f"score {verdict.score} is outside [0, 1]")
+    if verdict.passed is None:
+        verdict = Verdict(verdict.score, verdict.score >= threshold, verdict.reason, verdict.details)
+    return verdict
+
+
+def did_you_mean(word: str, options: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` when a close option exists, else an empty string."""
+    close = difflib.get_close_matches(word, list(options), n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
