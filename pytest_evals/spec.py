@@ -20,7 +20,8 @@ class ModelRef:
     temperature: float | None = None
     max_tokens: int | None = None
     seed: int | None = None
-    params: Mapping[str, Any] = field(default_factory=dict)
+    # Mappings don't hash; refs are used as dict keys, and equal refs still hash alike.
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     @property
     def label(self) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,7 +83,14 @@ def _lookup(value: Any, path: tuple[str, ...]) -> tuple[bool, Any]:
 def check_template(template: str, item: Mapping[str, Any], *, allow_sample: bool) -> None:
     """Raise TemplateError when the template is malformed, refers to a field this datapoint
     lacks, or (when ``allow_sample`` is false) refers to the sample."""
-    for ref in references(template):
+    check_references(references(template), item, allow_sample=allow_sample)
+
+
+def check_references(
+    refs: Sequence[Reference], item: Mapping[str, Any], *, allow_sample: bool
+) -> None:
+    """``check_template`` for references parsed once and checked against many datapoints."""
+    for ref in refs:
         if ref.root == "sample":
             if not allow_sample:
                 raise TemplateError(

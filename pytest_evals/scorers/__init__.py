@@ -1,0 +1,32 @@
+"""Scorers: the registry of scorer types and the built-in ones (SPEC §4)."""
+
+from __future__ import annotations
+
+from . import budget, code, structured, text
+from .base import ScorerConfigError, ScorerRegistry, ScoringContext, Verdict
+
+__all__ = [
+    "ScorerConfigError",
+    "ScorerRegistry",
+    "ScoringContext",
+    "Verdict",
+    "builtin_registry",
+]
+
+
+def builtin_registry() -> ScorerRegistry:
+    """A fresh registry holding the built-in scorer types; plugins add to it through
+    ``pytest_evals_register_scorers``."""
+    registry = ScorerRegistry()
+    registry.register("exact_match", text.exact_match, needs_expected=True)
+    registry.register("contains", text.contains, needs_expected=True)
+    registry.register("icontains", text.icontains, needs_expected=True)
+    registry.register("string_check", text.string_check, template_options=("input", "reference"))
+    registry.register("regex", text.regex)
+    registry.register("json", structured.json)
+    registry.register("numeric", structured.numeric, needs_expected=True)
+    registry.register("python", code.python)
+    registry.register("latency", budget.latency)
+    registry.register("cost", budget.cost)
+    registry.register("none", budget.none)
+    return registry

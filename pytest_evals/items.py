@@ -1,0 +1,306 @@
+"""The pytest side of an eval: a spec file is a collector, each datapoint (× model) an item.
+
+The sample is produced in the item's setup and scored in its call, so a broken call is a
+pytest error and a quality miss a pytest failure.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .connections_loader import parse_model_ref
+from .errors import EvalInputError, SampleError
+from .failures import error_text, quality_failure_text
+from .outcome import RecordContext, completed_record, error_record
+from .records import ResultRecord, Sample
+from .sampling import SampleSource, start_sample, wait_sample
+from .scorers import builtin_registry
+from .scorers.base import ScoringContext
+from .scoring import BoundScorer, Outcome, ScorerCrash, bind_scorers, score_sample
+from .spec import Datapoint, EvalSpec, ModelRef
+from .spec_loader import load_spec
+from .state import EvalsState
+from .targets import Target, import_target
+
+STATE_KEY = pytest.StashKey[EvalsState]()
+
+_UNSAFE_ID = re.compile(r"[\s\[\]]+|::")
+
+
+class EvalSampleError(Exception):
+    """Setup could not produce the sample; carries the error record."""
+
+    def __init__(self, record: ResultRecord) -> None:
+        super().__init__(record.error)
+        self.record = record
+
+
+class EvalScorerError(Exception):
+    """A scorer raised while scoring; carries the error record."""
+
+    def __init__(self, record: ResultRecord) -> None:
+        super().__init__(record.error)
+        self.record = record
+
+
+class EvalQualityFailure(Exception):
+    """The datapoint was scored and did not pass."""
+
+    def __init__(self, record: ResultRecord) -> None:
+        super().__init__(f"datapoint {record.datapoint_id} did not pass")
+        self.record = record
+
+
+def display_path(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _id_part(text: str) -> str:
+    return _UNSAFE_ID.sub("_", text) or "_"
+
+
+def _model_id_parts(models: Sequence[ModelRef]) -> dict[ModelRef, str]:
+    """The model name, or CONNECTION-NAME where two connections serve the same name."""
+    names = [m.name for m in models]
+    return {
+        m: _id_part(m.name if names.count(m.name) == 1 else f"{m.connection}-{m.name}")
+        for m in models
+    }
+
+
+class EvalSpecFile(pytest.File):
+    """One ``*.eval.yaml`` file."""
+
+    def _state(self) -> EvalsState:
+        return self.config.stash[STATE_KEY]
+
+    def _fail(self, error: EvalInputError) -> pytest.Collector.CollectError:
+        where = self.path if error.path is None else Path(error.path)
+        shown = display_path(where, self.config.rootpath)
+        located = EvalInputError(
+            error.message, path=shown, line=error.line, datapoint_id=error.datapoint_id,
+            key=error.key,
+        )
+        return self.CollectError(str(located))
+
+    def collect(self) -> Iterator[pytest.Item]:
+        state = self._state()
+        registry = builtin_registry()
+        self.ihook.pytest_evals_register_scorers(registry=registry)
+        try:
+            connections = state.connections()
+            parse_model = functools.partial(parse_model_ref, connections=connections)
+            spec = load_spec(self.path, registry=registry, parse_model=parse_model)
+            models = self._models(spec, connections)
+            target = import_target(spec.target, spec_dir=self.path.parent) if spec.target else None
+            scorers = bind_scorers(spec.scorers, registry)
+        except EvalInputError as exc:
+            raise self._fail(exc) from None
+        self._check_api_keys(models, connections)
+        for tag in spec.tags:
+            # Registered first so --strict-markers accepts the spec's tags.
+            self.config.addinivalue_line("markers", f"{tag}: eval tag from a spec file")
+            self.add_marker(tag)
+        yield from self._items(spec, models, target, scorers)
+
+    def _models(self, spec: EvalSpec, connections: Mapping[str, Any]) -> list[ModelRef]:
+        override = self._state().settings.model_override
+        if override is None or spec.grades_given_outputs or spec.target is not None:
+            return list(spec.models)
+        try:
+            chosen = parse_model_ref(override, connections=connections)
+        except EvalInputError as exc:
+            raise exc.located(key="--evals-model") from None
+        # Keep each spec model's parameters; only where the calls go changes.
+        return [
+            ModelRef(chosen.connection, chosen.name, m.temperature, m.max_tokens, m.seed, m.params)
+            for m in spec.models
+        ]
+
+    def _check_api_keys(self, models: Sequence[ModelRef], connections: Mapping[str, Any]) -> None:
+        state = self._state()
+        missing: dict[str, str] = {}
+        for model in models:
+            env_name = connections[model.connection].api_key_env
+            if env_name and not os.environ.get(env_name):
+                missing[model.connection] = env_name
+        if not missing:
+            return
+        lines = []
+        for connection, env_name in missing.items():
+            if connection in state.reported_missing_keys:
+                lines.append(f"connection '{connection}' has no API key (see above)")
+            else:
+                state.reported_missing_keys.add(connection)
+                lines.append(
+                    f"connection '{connection}' needs an API key: set the environment variable "
+                    f"{env_name}"
+                )
+        shown = display_path(self.path, self.config.rootpath)
+        raise self.CollectError(f"{shown}: " + "; ".join(lines))
+
+    def _items(
+        self,
+        spec: EvalSpec,
+        models: Sequence[ModelRef],
+        target: Target | None,
+        scorers: list[BoundScorer],
+    ) -> Iterator[DatapointItem]:
+        model_parts = _model_id_parts(models)
+        seen: set[str] = set()
+        settings = self._state().settings
+        for datapoint in spec.datapoints:
+            for model in models or [None]:
+                part = _id_part(datapoint.id)
+                if model is not None and spec.models:
+                    part = f"{part}-{model_parts[model]}"
+                if part in seen:  # two ids that only differ in characters ids can't hold
+                    part = f"{part}_{len(seen)}"
+                seen.add(part)
+                source = SampleSource(spec, None if datapoint.has_output else model, target)
+                yield DatapointItem.from_parent(
+                    self,
+                    name=f"{spec.name}[{part}]",
+                    spec=spec,
+                    datapoint=datapoint,
+                    model=model,
+                    source=source,
+                    scorers=scorers,
+                    repeat=1 if datapoint.has_output else (settings.repeat or spec.repeat),
+                )
+
+
+def run_id(spec: EvalSpec, model: ModelRef | None) -> str:
+    return spec.name if model is None else f"{spec.name}[{model.label}]"
+
+
+class DatapointItem(pytest.Item):
+    """One datapoint of one eval (for one model)."""
+
+    def __init__(
+        self,
+        *,
+        spec: EvalSpec,
+        datapoint: Datapoint,
+        model: ModelRef | None,
+        source: SampleSource,
+        scorers: list[BoundScorer],
+        repeat: int,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.spec = spec
+        self.datapoint = datapoint
+        self.model = model
+        self.source = source
+        self.scorers = scorers
+        self.repeat = repeat
+        self.run_id = run_id(spec, model)
+        self.record: ResultRecord | None = None
+        self._samples: list[Sample] = []
+        self._context = RecordContext(spec.name, model.label if model else None)
+
+    # -- phases --------------------------------------------------------------------------
+
+    def setup(self) -> None:
+        state = self.config.stash[STATE_KEY]
+        futures = [
+            start_sample(self.source, self.datapoint, state.engine) for _ in range(self.repeat)
+        ]
+        try:
+            self._samples = [wait_sample(f) for f in futures]
+        except SampleError as exc:
+            for future in futures:
+                future.cancel()
+            self._finish(error_record(self._context, self.datapoint, str(exc)))
+            raise EvalSampleError(self.record) from None  # type: ignore[arg-type]
+
+    def runtest(self) -> None:
+        outcomes: list[Outcome] = []
+        for sample in self._samples:
+            context = ScoringContext(item=self.datapoint.data, sample=sample)
+            try:
+                outcomes.append(
+                    score_sample(self.scorers, context, eval_threshold=self.spec.threshold)
+                )
+            except ScorerCrash as crash:
+                message = f"scorer '{crash.scorer_name}' raised:\n{crash.traceback_text}"
+                record = error_record(self._context, self.datapoint, message, self._samples)
+                self._finish(record)
+                raise EvalScorerError(record) from None
+        record = completed_record(
+            self._context, self.datapoint, self._samples, outcomes, self.spec.repeat_pass
+        )
+        self._finish(record)
+        if not record.passed:
+            raise EvalQualityFailure(record)
+
+    def _finish(self, record: ResultRecord) -> None:
+        self.record = record
+        tokens = record.tokens.total if record.tokens else None
+        # JUnit takes scalars; pytest's junitxml reads these off the report.
+        self.user_properties.extend(
+            [
+                ("eval.score", "" if record.score is None else f"{record.score:.6g}"),
+                ("eval.passed", str(record.passed).lower()),
+                ("eval.latency_ms", "" if record.latency_ms is None else f"{record.latency_ms:.1f}"),
+                ("eval.tokens", "" if tokens is None else str(tokens)),
+                ("eval.cost", "" if record.cost is None else f"{record.cost:.8g}"),
+                ("eval.model", record.model or ""),
+            ]
+        )
+
+    # -- reporting -------------------------------------------------------------------------
+
+    def location_text(self) -> str:
+        shown = display_path(self.datapoint.source, self.config.rootpath)
+        return shown if self.datapoint.line is None else f"{shown}:{self.datapoint.line}"
+
+    def repr_failure(
+        self,
+        excinfo: pytest.ExceptionInfo[BaseException],
+        style: Any = None,
+    ) -> str | Any:
+        error = excinfo.value
+        if isinstance(error, EvalQualityFailure):
+            return quality_failure_text(error.record, self.location_text(), self.spec.threshold)
+        if isinstance(error, (EvalSampleError, EvalScorerError)):
+            return error_text(error.record, self.location_text())
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        line = self.datapoint.line - 1 if self.datapoint.line else None
+        return self.datapoint.source, line, self.name
+
+    def run_meta(self, total: int) -> dict[str, Any]:
+        """Plain data describing this item's run, sent along with its record."""
+        return {
+            "id": self.run_id,
+            "name": self.spec.name,
+            "eval": self.spec.name,
+            "spec_path": display_path(self.spec.path, self.config.rootpath),
+            "model": self.model.label if self.model else None,
+            "total": total,
+            "pass_rate_required": self.spec.pass_rate,
+            "config": self.spec.config_dict(),
+            "scorers": [
+                {
+                    "type": s.config.type,
+                    "name": s.config.name,
+                    "weight": s.config.weight,
+                    "threshold": s.threshold,
+                    "options": dict(s.config.options),
+                }
+                for s in self.scorers
+            ],
+        }

@@ -1,0 +1,79 @@
+"""Number and verdict formatting shared by the terminal and Markdown summaries, so both say
+the same thing the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .gate import GateVerdict, percent
+from .runs import Run
+
+NA = "n/a"
+
+
+def rate(value: float | None) -> str:
+    return NA if value is None else percent(value)
+
+
+def score(value: float | None) -> str:
+    return NA if value is None else f"{value:.3f}"
+
+
+def count(value: int | None) -> str:
+    return NA if value is None else f"{value:,}"
+
+
+def ms(value: float | None) -> str:
+    if value is None:
+        return NA
+    # Sub-10 ms latencies (cache hits, local targets) keep a decimal so they don't all read 0.
+    return f"{value:.1f} ms" if value < 10 else f"{round(value):,} ms"
+
+
+def cost(summary: Mapping[str, Any]) -> str:
+    value = summary.get("cost")
+    if value is None:
+        return NA
+    # Four decimals show the cents of cheap models; big sums don't need them.
+    text = f"${value:,.4f}" if value < 100 else f"${value:,.2f}"
+    return f"≥{text}" if summary.get("cost_incomplete") else text
+
+
+def datapoints(run: Run, summary: Mapping[str, Any]) -> str:
+    done = int(summary.get("datapoints") or 0)
+    return f"{done:,}" if done >= run.total else f"{done:,}/{run.total:,}"
+
+
+def gate(verdict: GateVerdict | None) -> str:
+    """``PASS ≥ 90.0%`` / ``FAIL 72.0% < 90.0%``, with ``(strict)`` under --evals-strict."""
+    if verdict is None:
+        return NA
+    strict = " (strict)" if verdict.strict else ""
+    if verdict.measured is None:
+        return f"PASS (no datapoints){strict}"
+    if verdict.holds:
+        return f"PASS ≥ {percent(verdict.required)}{strict}"
+    return f"FAIL {percent(verdict.measured)} < {percent(verdict.required)}{strict}"
+
+
+def status_note(run: Run) -> str:
+    """Empty for a completed run; otherwise why its numbers may be partial."""
+    if run.status == "completed":
+        return ""
+    if run.status == "failed":
+        return "failed: every datapoint errored"
+    return f"{run.status} at {run.progress:,}/{run.total:,}"
+
+
+def by_run_id(verdicts: Iterable[GateVerdict]) -> dict[str, GateVerdict]:
+    return {v.run_id: v for v in verdicts}
+
+
+def first_line(text: object) -> str:
+    lines = str(text or "").strip().splitlines()
+    return lines[0].strip() if lines else "(no message)"
+
+
+def errored_records(run: Run) -> list[dict[str, Any]]:
+    return [r for r in run.records if r.get("status") == "error"]

@@ -1,0 +1,116 @@
+"""Pass-rate gates: each run's verdict, the session's exit verdict, and the sentence that says
+datapoint failures were tolerated."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .runs import Run
+
+# 9 passes out of 10 is 0.9 in exact arithmetic but may not be in floats; a gate must not
+# fail on rounding.
+EPSILON = 1e-9
+
+
+@dataclass(frozen=True)
+class GateVerdict:
+    run_id: str
+    required: float
+    measured: float | None
+    holds: bool
+    failed_datapoints: int
+    errored_datapoints: int
+    datapoints: int = 0
+    strict: bool = False
+
+    @property
+    def passed_datapoints(self) -> int:
+        return self.datapoints - self.failed_datapoints - self.errored_datapoints
+
+    def line(self) -> str:
+        """One line saying required vs measured, e.g. ``GATE FAILED capitals[local/gpt-4o-mini]:
+        pass rate 72.0% < required 90.0% (18/25 passed, 5 failed, 2 errored)``."""
+        counts = (
+            f"({self.passed_datapoints}/{self.datapoints} passed, "
+            f"{self.failed_datapoints} failed, {self.errored_datapoints} errored)"
+        )
+        mode = " under --evals-strict" if self.strict else ""
+        if self.measured is None:
+            return f"GATE PASSED {self.run_id}: no datapoints to measure{mode}"
+        verb, op = ("PASSED", "≥") if self.holds else ("FAILED", "<")
+        measured, required = percent_pair(self.measured, self.required)
+        return (
+            f"GATE {verb} {self.run_id}: pass rate {measured} {op} "
+            f"required {required}{mode} {counts}"
+        )
+
+
+def evaluate_gate(
+    run: Run, summary: Mapping[str, Any], *, fail_under: float | None, strict: bool
+) -> GateVerdict:
+    """The run's gate: pass rate ≥ max(the spec's ``pass_rate``, ``--evals-fail-under``).
+
+    Under ``strict`` every datapoint must pass (required 100%). A run without datapoints holds
+    vacuously (measured ``None``): there is nothing that failed to report.
+    """
+    required = 1.0 if strict else max(run.pass_rate_required, fail_under or 0.0)
+    datapoints = int(summary.get("datapoints") or 0)
+    failed = int(summary.get("failed") or 0)
+    errored = int(summary.get("errored") or 0)
+    measured: float | None = summary.get("pass_rate")
+    if measured is None or datapoints == 0:
+        holds = True
+        measured = None
+    elif strict:
+        # Counted, not compared: no epsilon may let one failure in a million through.
+        holds = failed == 0 and errored == 0
+    else:
+        holds = measured >= required - EPSILON
+    return GateVerdict(
+        run_id=run.id,
+        required=required,
+        measured=measured,
+        holds=holds,
+        failed_datapoints=failed,
+        errored_datapoints=errored,
+        datapoints=datapoints,
+        strict=strict,
+    )
+
+
+def session_exit_ok(verdicts: Iterable[GateVerdict], *, non_eval_failures: int) -> bool:
+    """Exit status 0 is deserved when every gate holds and no ordinary test failed."""
+    return non_eval_failures == 0 and all(v.holds for v in verdicts)
+
+
+def tolerance_line(verdicts: Iterable[GateVerdict]) -> str | None:
+    """The sentence saying datapoint failures were tolerated, when every gate holds yet some
+    datapoints failed or errored; ``None`` otherwise."""
+    verdicts = list(verdicts)
+    if not verdicts or not all(v.holds for v in verdicts):
+        return None
+    failed = sum(v.failed_datapoints for v in verdicts)
+    errored = sum(v.errored_datapoints for v in verdicts)
+    total = failed + errored
+    if total == 0:
+        return None
+    noun = "failure" if total == 1 else "failures"
+    detail = f" ({failed} failed, {errored} errored)" if failed and errored else ""
+    gates = "the eval gate holds" if len(verdicts) == 1 else "every eval gate holds"
+    return f"{total} datapoint {noun}{detail} tolerated: {gates}"
+
+
+def percent(rate: float, digits: int = 1) -> str:
+    return f"{rate * 100:.{digits}f}%"
+
+
+def percent_pair(measured: float, required: float) -> tuple[str, str]:
+    """Both rates with one decimal, or more when one decimal would print a failing 89.99% as
+    "90.0% < 90.0%"."""
+    for digits in (1, 2, 3, 4):
+        pair = percent(measured, digits), percent(required, digits)
+        if pair[0] != pair[1] or abs(measured - required) <= EPSILON:
+            return pair
+    return pair

@@ -1,0 +1,125 @@
+"""The ``python`` scorer: the user's own function, imported (``function: "pkg.mod:fn"``) or
+defined inline (``source:`` with ``def score(item, output, expected)``).
+
+Everything that can go wrong before scoring (import, syntax, a missing function) is a
+ScorerConfigError at build time. Exceptions from the user's function propagate unchanged:
+the caller reports them as a datapoint error with the user's traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import hashlib
+import importlib
+import inspect
+import linecache
+from collections.abc import Callable
+from typing import Any
+
+from .base import ScoreFunction, ScorerConfigError, ScoreValue, ScoringContext, did_you_mean
+
+UserScorer = Callable[[Any, Any, Any], Any]
+
+
+def _import_function(reference: object) -> UserScorer:
+    if not isinstance(reference, str) or reference.count(":") != 1:
+        raise ScorerConfigError(
+            f"'function' must look like 'package.module:function', got {reference!r}",
+            key="function",
+        )
+    module_name, attribute = reference.split(":")
+    if not module_name or not attribute:
+        raise ScorerConfigError(
+            f"'function' must look like 'package.module:function', got {reference!r}",
+            key="function",
+        )
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:
+        raise ScorerConfigError(
+            f"cannot import module '{module_name}': {type(exc).__name__}: {exc}",
+            key="function",
+        ) from None
+    value: Any = module
+    for part in attribute.split("."):
+        if not hasattr(value, part):
+            public = [name for name in dir(value) if not name.startswith("_")]
+            raise ScorerConfigError(
+                f"'{module_name}' has no attribute '{attribute}'{did_you_mean(part, public)}",
+                key="function",
+            )
+        value = getattr(value, part)
+    return _check_callable(value, f"'{reference}'", "function")
+
+
+def _check_callable(value: Any, label: str, key: str) -> UserScorer:
+    if not callable(value):
+        raise ScorerConfigError(f"{label} is not callable", key=key)
+    try:
+        signature = inspect.signature(value)
+    except (TypeError, ValueError):  # some builtins have no signature; let the call decide
+        return value  # type: ignore[no-any-return]
+    try:
+        signature.bind(None, None, None)
+    except TypeError:
+        raise ScorerConfigError(
+            f"{label} must accept (item, output, expected), but its signature is {signature}",
+            key=key,
+        ) from None
+    return value  # type: ignore[no-any-return]
+
+
+def _compile_source(source: object) -> UserScorer:
+    if not isinstance(source, str) or not source.strip():
+        raise ScorerConfigError(
+            "'source' must be Python code defining score(item, output, expected)", key="source"
+        )
+    # A stable pseudo-filename registered with linecache lets tracebacks show the user's
+    # lines, as they would for a file.
+    digest = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()[:10]
+    filename = f"<python scorer source {digest}>"
+    try:
+        code = compile(source, filename, "exec")
+    except SyntaxError as exc:
+        raise ScorerConfigError(
+            f"syntax error in source line {exc.lineno}: {exc.msg}", key="source"
+        ) from None
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace: dict[str, Any] = {"__name__": "pytest_evals_inline_scorer", "__builtins__": builtins}
+    try:
+        exec(code, namespace)
+    except Exception as exc:
+        raise ScorerConfigError(
+            f"running source failed: {type(exc).__name__}: {exc}", key="source"
+        ) from None
+    if "score" not in namespace:
+        raise ScorerConfigError(
+            "source must define a function score(item, output, expected)", key="source"
+        )
+    return _check_callable(namespace["score"], "score in source", "source")
+
+
+def python(*, function: str | None = None, source: str | None = None) -> ScoreFunction:
+    """Score with the user's ``fn(item, output, expected)``; it returns a bool, a score in
+    [0, 1] or a mapping ``{score, passed, reason}``."""
+    if function is None and source is None:
+        raise ScorerConfigError(
+            "the python scorer needs 'function: package.module:function' or 'source:'",
+            key="function",
+        )
+    if function is not None and source is not None:
+        raise ScorerConfigError("give either 'function' or 'source', not both", key="source")
+    user = _import_function(function) if function is not None else _compile_source(source)
+
+    def score(ctx: ScoringContext) -> ScoreValue:
+        result = user(ctx.item, ctx.sample.output, ctx.expected)
+        if inspect.isawaitable(result):
+            result = asyncio.run(_wait(result))
+        return result  # type: ignore[no-any-return]
+
+    return score
+
+
+async def _wait(awaitable: Any) -> Any:
+    return await awaitable

@@ -1,0 +1,81 @@
+"""Per-process plugin state, kept in ``config.stash``: settings, connections, the call
+engine (created on first use) and the run sizes counted at the end of collection."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .connections import Connection
+from .connections_loader import load_connections
+from .errors import EvalInputError
+from .options import EvalsSettings
+
+if TYPE_CHECKING:
+    from .engine import CallEngine
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+
+def read_connections_table(pyproject: Path | None) -> Mapping[str, Any] | None:
+    """``[tool.pytest-evals.connections]`` of a pyproject.toml, if there is one."""
+    if pyproject is None or not pyproject.is_file():
+        return None
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise EvalInputError(f"cannot read TOML: {exc}", path=pyproject) from None
+    table = data.get("tool", {}).get("pytest-evals", {})
+    if not isinstance(table, Mapping):
+        raise EvalInputError("[tool.pytest-evals] must be a table", path=pyproject)
+    connections = table.get("connections")
+    if connections is not None and not isinstance(connections, Mapping):
+        raise EvalInputError(
+            "must be a table of connections", path=pyproject, key="tool.pytest-evals.connections"
+        )
+    return connections
+
+
+@dataclass
+class EvalsState:
+    settings: EvalsSettings
+    pyproject: Path | None
+    explicit_files: frozenset[Path] = frozenset()
+    run_totals: dict[str, int] = field(default_factory=dict)
+    reported_missing_keys: set[str] = field(default_factory=set)
+    _connections: dict[str, Connection] | None = None
+    _engine: CallEngine | None = None
+
+    def connections(self) -> dict[str, Connection]:
+        """Built-in and configured connections; EvalInputError when the config is bad."""
+        if self._connections is None:
+            self._connections = load_connections(
+                read_connections_table(self.pyproject), source=self.pyproject, environ=os.environ
+            )
+        return self._connections
+
+    def engine(self) -> CallEngine:
+        if self._engine is None:
+            # Imported on first use: grade-only sessions never load httpx.
+            from .engine import CallEngine
+
+            self._engine = CallEngine(
+                self.connections(),
+                environ=os.environ,
+                timeout_override=self.settings.timeout_s,
+                retries_override=self.settings.retries,
+                concurrency_cap=self.settings.concurrency,
+            )
+        return self._engine
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None

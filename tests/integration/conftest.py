@@ -1,0 +1,37 @@
+"""Shared fixtures for the end-to-end tests: every test runs pytest through `pytester`,
+once serially and once with ``-n 2``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+MODES = {"serial": [], "xdist": ["-n", "2"]}
+
+
+@pytest.fixture(params=list(MODES))
+def mode(request: pytest.FixtureRequest) -> list[str]:
+    """Extra pytest arguments: none, or ``-n 2``."""
+    return list(MODES[request.param])
+
+
+def assert_no_plugin_traceback(text: str) -> None:
+    assert "Traceback" not in text, text
+    assert "pytest_evals/" not in text, text
+    assert "INTERNALERROR" not in text, text
+
+
+def load_json(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def records_by_id(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        f"{r['eval']}/{r['model']}/{r['datapoint_id']}": r
+        for run in report["runs"]
+        for r in run["result_items"]
+    }

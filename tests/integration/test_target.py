@@ -1,0 +1,81 @@
+"""The user's own Python code as the thing under evaluation."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import assert_no_plugin_traceback, load_json
+
+APP = '''
+import asyncio
+
+def answer(item):
+    table = {"France": "Paris", "Spain": "Madrid"}
+    if item["input"] == "Atlantis":
+        raise LookupError("no such country: Atlantis")
+    return table.get(item["input"], "unknown")
+
+async def answer_async(item):
+    await asyncio.sleep(0.01)
+    return {"output": answer(item), "tokens": {"prompt": 3, "completion": 1}, "cost": 0.5}
+'''
+
+SPEC = """
+target: app:{function}
+cases:
+  - {{id: fr, input: France, expected: Paris}}
+  - {{id: es, input: Spain, expected: Madrid}}
+  - {{id: de, input: Germany, expected: Berlin}}
+"""
+
+
+@pytest.mark.parametrize("function", ["answer", "answer_async"])
+def test_target_next_to_the_spec(
+    pytester: pytest.Pytester, mode: list[str], function: str
+) -> None:
+    pytester.makepyfile(**{"evals/app": APP})
+    pytester.makefile(
+        ".eval.yaml", **{"evals/geo": SPEC.format(function=function) + "pass_rate: 0.6\n"}
+    )
+    result = pytester.runpytest("--evals", "evals", "--evals-json", "out.json", *mode)
+    result.assert_outcomes(passed=2, failed=1)
+    assert result.ret == 0
+    run = load_json(pytester.path / "out.json")["runs"][0]
+    records = {r["datapoint_id"]: r for r in run["result_items"]}
+    assert records["de"]["output"] == "unknown"
+    assert records["fr"]["latency_ms"] is not None
+    if function == "answer_async":
+        assert records["fr"]["tokens"] == {"prompt": 3, "completion": 1, "total": 4}
+        assert records["fr"]["cost"] == 0.5
+
+
+def test_a_target_that_raises_is_an_error_not_a_failure(
+    pytester: pytest.Pytester, mode: list[str]
+) -> None:
+    pytester.makepyfile(**{"evals/app": APP})
+    spec = SPEC.format(function="answer") + '  - {id: atlantis, input: Atlantis, expected: "?"}\n'
+    pytester.makefile(".eval.yaml", **{"evals/geo": spec})
+    result = pytester.runpytest(
+        "--evals", "evals", "--evals-json", "out.json", "--junitxml", "junit.xml", *mode
+    )
+    result.assert_outcomes(passed=2, failed=1, errors=1)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*LookupError: no such country: Atlantis*"])
+    run = load_json(pytester.path / "out.json")["runs"][0]
+    records = {r["datapoint_id"]: r for r in run["result_items"]}
+    assert records["atlantis"]["status"] == "error"
+    assert "no such country" in records["atlantis"]["error"]
+    assert run["summary"]["errored"] == 1
+    junit = (pytester.path / "junit.xml").read_text()
+    assert junit.count("<error") == 1 and junit.count("<failure") == 1
+
+
+def test_unimportable_target_is_a_collection_error(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".eval.yaml", **{"evals/geo": SPEC.format(function="nothing_here")})
+    pytester.makepyfile(**{"evals/app": APP})
+    result = pytester.runpytest("--evals", "evals")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        ["*evals/geo.eval.yaml*key 'target'*has no attribute 'nothing_here'*"]
+    )
+    assert_no_plugin_traceback(result.stdout.str())

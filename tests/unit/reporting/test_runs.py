@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from pytest_evals.reporting import Run, RunBook
+
+from .helpers import errored, record, run_meta
+
+
+def test_run_created_from_meta_on_first_record() -> None:
+    book = RunBook()
+    run = book.add_record(run_meta(total=2, pass_rate=0.9), record("a"), now="T0")
+    assert isinstance(run, Run)
+    assert (run.id, run.name, run.eval, run.model) == (
+        "capitals[local/gpt-4o-mini]",
+        "capitals",
+        "capitals",
+        "local/gpt-4o-mini",
+    )
+    assert run.spec_path == "evals/capitals.eval.yaml"
+    assert run.total == 2 and run.pass_rate_required == 0.9
+    assert run.created_at == "T0"
+    assert run.status == "running" and run.progress == 1
+    assert book.get(run.id) is run
+
+
+def test_runs_in_first_seen_order_records_in_arrival_order() -> None:
+    book = RunBook()
+    first, second = run_meta("b-run", name="b"), run_meta("a-run", name="a")
+    book.add_record(first, record("2"))
+    book.add_record(second, record("9"))
+    book.add_record(first, record("1"))
+    assert [run.id for run in book.runs] == ["b-run", "a-run"]
+    assert [r["datapoint_id"] for r in book.runs[0].records] == ["2", "1"]
+    assert len(book) == 2
+
+
+def test_a_repeated_datapoint_replaces_its_record_in_place() -> None:
+    book = RunBook()
+    meta = run_meta(total=2)
+    book.add_record(meta, record("a", passed=False))
+    book.add_record(meta, record("b"))
+    run = book.add_record(meta, record("a"))
+    assert run.progress == 2
+    assert [(r["datapoint_id"], r["passed"]) for r in run.records] == [("a", True), ("b", True)]
+
+
+def test_finish_completes_runs() -> None:
+    book = RunBook()
+    book.add_record(run_meta(total=2), record("a"))
+    book.add_record(run_meta(total=2), record("b", passed=False))
+    book.finish(interrupted=False, now="T1")
+    (run,) = book.runs
+    assert run.status == "completed"
+    assert run.finished_at == "T1"
+
+
+def test_interrupted_cancels_unfinished_runs_keeping_records() -> None:
+    book = RunBook()
+    done, partial = run_meta("done", total=1), run_meta("partial", total=3)
+    book.add_record(done, record("a"))
+    book.add_record(partial, record("a"))
+    book.add_record(partial, record("b", passed=False))
+    book.finish(interrupted=True, now="T1")
+    statuses = {run.id: (run.status, run.progress) for run in book.runs}
+    assert statuses == {"done": ("completed", 1), "partial": ("cancelled", 2)}
+
+
+def test_a_run_where_every_datapoint_errored_failed() -> None:
+    book = RunBook()
+    book.add_record(run_meta("broken", total=2), errored("a"))
+    book.add_record(run_meta("broken", total=2), errored("b"))
+    book.add_record(run_meta("half", total=2), errored("a"))
+    book.add_record(run_meta("half", total=2), record("b"))
+    book.finish(interrupted=False, now="T1")
+    assert {run.id: run.status for run in book.runs} == {"broken": "failed", "half": "completed"}
+
+
+def test_not_interrupted_short_run_is_completed() -> None:
+    # e.g. items skipped at run time: nothing was cut short by the user.
+    book = RunBook()
+    book.add_record(run_meta(total=5), record("a"))
+    book.finish(interrupted=False, now="T1")
+    assert book.runs[0].status == "completed"
