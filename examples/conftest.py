@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_evals.scorers import ScoringContext, Verdict
+from pytest_evals.scorers import ScorerConfigError, ScorerRegistry, ScoringContext, Verdict
 
 
-def word_limit(limit_field: str = "max_words") -> Any:
-    """Factory: options from the spec entry arrive as keyword arguments."""
+def word_limit(*, max_words: Any = None) -> Any:
+    """Factory: the spec entry's options arrive as keyword arguments, checked at collection."""
+    if isinstance(max_words, bool) or not isinstance(max_words, int) or max_words < 1:
+        raise ScorerConfigError("'max_words' must be a whole number >= 1", key="max_words")
 
-    def score(context: ScoringContext) -> Verdict:
-        limit = int(context.item[limit_field])
-        words = len(context.output.split())
-        return Verdict(1.0 if words <= limit else 0.0, reason=f"{words} words, limit {limit}")
+    def score(ctx: ScoringContext) -> Verdict:
+        words = len(ctx.output.split())
+        return Verdict(1.0 if words <= max_words else 0.0, reason=f"{words} words")
 
     return score
 
 
-def pytest_evals_register_scorers(registry: Any) -> None:
+def pytest_evals_register_scorers(registry: ScorerRegistry) -> None:
     registry.register("word_limit", word_limit)

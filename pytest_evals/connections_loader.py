@@ -265,14 +265,14 @@ def parse_model_ref(
         if field not in _MODEL_KEYS:
             hint = did_you_mean(str(field), _MODEL_KEYS)
             raise EvalInputError(f"unknown key '{field}'{hint}", key=f"{key}.{field}")
-    connection = value.get("connection")
-    name = value.get("name")
-    if not isinstance(connection, str) or not connection:
+    connection_name: Any = value.get("connection")
+    model_name: Any = value.get("name")
+    if not isinstance(connection_name, str) or not connection_name:
         raise EvalInputError("needs 'connection' (a connection name)", key=f"{key}.connection")
-    if not isinstance(name, str) or not name:
+    if not isinstance(model_name, str) or not model_name:
         raise EvalInputError("needs 'name' (the model name)", key=f"{key}.name")
-    if connection not in connections:
-        raise _unknown_connection(connection, connections, f"{key}.connection")
+    if connection_name not in connections:
+        raise _unknown_connection(connection_name, connections, f"{key}.connection")
     temperature = value.get("temperature")
     if temperature is not None and (
         isinstance(temperature, bool)
@@ -297,8 +297,8 @@ def parse_model_ref(
     if not isinstance(params, Mapping):
         raise EvalInputError("params must be a mapping of request parameters", key=f"{key}.params")
     return ModelRef(
-        connection,
-        name,
+        connection_name,
+        model_name,
         None if temperature is None else float(temperature),
         max_tokens,
         seed,

@@ -20,7 +20,6 @@ from .reporting import (
     summarize,
     summary_lines,
     summary_markdown,
-    tolerance_line,
     write_json_atomic,
 )
 
@@ -46,7 +45,7 @@ class EvalsController:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         record = getattr(report, "eval_record", None)
         if record is not None:
-            self.book.add_record(report.eval_run, record)  # type: ignore[attr-defined]
+            self.book.add_record(report.eval_run, record)
         elif report.failed:
             self.non_eval_failures += 1
 
@@ -111,6 +110,3 @@ class EvalsController:
         terminalreporter.write_sep("=", "evals summary")
         for line in summary_lines(self.book.runs, self.summaries, self.verdicts, width=width):
             terminalreporter.write_line(line)
-        tolerated = tolerance_line(self.verdicts)
-        if tolerated and not self.settings.strict:
-            terminalreporter.write_line(tolerated)

@@ -110,9 +110,7 @@ def _yaml(path: Path, text: str) -> list[RawDatapoint]:
             ((key,) for key in ("cases", "data", "datapoints") if isinstance(value.get(key), list)),
             (),
         )
-    return [
-        _row(v, i, path, lines.line(*prefix, i)) for i, v in enumerate(_listed(value, path))
-    ]
+    return [_row(v, i, path, lines.line(*prefix, i)) for i, v in enumerate(_listed(value, path))]
 
 
 def _csv(path: Path, text: str) -> list[RawDatapoint]:

@@ -3,6 +3,7 @@ expected, what came out and why it missed. No pytest import."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from .records import ResultRecord
@@ -11,7 +12,8 @@ _VALUE_LIMIT = 2000
 
 
 def _show(value: Any) -> str:
-    text = value if isinstance(value, str) else repr(value)
+    # Data from YAML/JSON reads best as JSON, as the user wrote it.
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     if len(text) > _VALUE_LIMIT:
         text = text[:_VALUE_LIMIT] + f"… ({len(text) - _VALUE_LIMIT} more characters)"
     # Indent continuation lines so multi-line outputs stay readable under their label.

@@ -1,4 +1,4 @@
-"""The pytest side of an eval: a spec file is a collector, each datapoint (× model) an item.
+"""The pytest side of an eval: a spec file is a collector, each datapoint (x model) an item.
 
 The sample is produced in the item's setup and scored in its call, so a broken call is a
 pytest error and a quality miss a pytest failure.
@@ -88,7 +88,10 @@ class EvalSpecFile(pytest.File):
         where = self.path if error.path is None else Path(error.path)
         shown = display_path(where, self.config.rootpath)
         located = EvalInputError(
-            error.message, path=shown, line=error.line, datapoint_id=error.datapoint_id,
+            error.message,
+            path=shown,
+            line=error.line,
+            datapoint_id=error.datapoint_id,
             key=error.key,
         )
         return self.CollectError(str(located))
@@ -160,7 +163,8 @@ class EvalSpecFile(pytest.File):
         seen: set[str] = set()
         settings = self._state().settings
         for datapoint in spec.datapoints:
-            for model in models or [None]:
+            choices: Sequence[ModelRef | None] = models or [None]
+            for model in choices:
                 part = _id_part(datapoint.id)
                 if model is not None and spec.models:
                     part = f"{part}-{model_parts[model]}"
@@ -253,7 +257,10 @@ class DatapointItem(pytest.Item):
             [
                 ("eval.score", "" if record.score is None else f"{record.score:.6g}"),
                 ("eval.passed", str(record.passed).lower()),
-                ("eval.latency_ms", "" if record.latency_ms is None else f"{record.latency_ms:.1f}"),
+                (
+                    "eval.latency_ms",
+                    "" if record.latency_ms is None else f"{record.latency_ms:.6g}",
+                ),
                 ("eval.tokens", "" if tokens is None else str(tokens)),
                 ("eval.cost", "" if record.cost is None else f"{record.cost:.8g}"),
                 ("eval.model", record.model or ""),

@@ -54,7 +54,11 @@ def _per_scorer_means(outcomes: Sequence[Outcome], rule: RepeatPass) -> list[Sco
                 score=fmean(r.score for r in runs),
                 passed=passed,
                 reason=f"passed {passes} of {len(runs)} repeats"
-                + ("" if passed else f"; first miss: {next(r.reason for r in runs if not r.passed)}"),
+                + (
+                    ""
+                    if passed
+                    else f"; first miss: {next(r.reason for r in runs if not r.passed)}"
+                ),
                 weight=first.weight,
             )
         )
@@ -91,7 +95,7 @@ def completed_record(
     record.score, record.passed = combine_repeats(outcomes, rule)
     record.scores = _per_scorer_means(outcomes, rule)
     record.repeats = [
-        _repeat_entry(sample, outcome) for sample, outcome in zip(samples, outcomes)
+        _repeat_entry(sample, outcome) for sample, outcome in zip(samples, outcomes, strict=True)
     ]
     return record
 

@@ -91,9 +91,7 @@ def _wanted(config: pytest.Config, file_path: Path) -> bool:
     resolved = file_path.resolve()
     if resolved in state.explicit_files:
         return True
-    return any(
-        resolved == root or root in resolved.parents for root in state.settings.paths
-    )
+    return any(resolved == root or root in resolved.parents for root in state.settings.paths)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> EvalSpecFile | None:

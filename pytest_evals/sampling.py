@@ -118,4 +118,3 @@ def wait_sample(future: Future[Sample]) -> Sample:
         raise
     except Exception as exc:
         raise SampleError(f"{type(exc).__name__}: {exc}") from exc
-

@@ -89,9 +89,7 @@ class _SpecReader:
             raise self.error(f"must be a string, got {_kind(value)}", key)
         return value
 
-    def number(
-        self, key: str, *, integer: bool, low: float, high: float | None = None
-    ) -> Any:
+    def number(self, key: str, *, integer: bool, low: float, high: float | None = None) -> Any:
         value = self.data.get(key)
         if value is None:
             return None
@@ -112,9 +110,11 @@ def _key_text(path: Sequence[str | int]) -> str:
 
 
 def _kind(value: Any) -> str:
-    return {dict: "a mapping", list: "a list", str: "a string"}.get(
-        type(value), type(value).__name__
-    )
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return "a string" if isinstance(value, str) else type(value).__name__
 
 
 def _check_keys(reader: _SpecReader) -> None:
@@ -164,8 +164,7 @@ def _tags(reader: _SpecReader) -> tuple[str, ...]:
     for position, tag in enumerate(value):
         if not isinstance(tag, str) or not _MARKER_NAME.match(tag):
             raise reader.error(
-                f"{tag!r} is not a marker name (letters, digits and _, not starting with a "
-                "digit)",
+                f"{tag!r} is not a marker name (letters, digits and _, not starting with a digit)",
                 "tags",
                 position,
             )
@@ -286,9 +285,22 @@ def _raw_datapoints(reader: _SpecReader) -> list[tuple[RawDatapoint, Path, tuple
 def _datapoint_error(
     message: str, row: RawDatapoint, source: Path, datapoint_id: str | None, key: str | None
 ) -> EvalInputError:
-    return EvalInputError(
-        message, path=source, line=row.line, datapoint_id=datapoint_id, key=key
-    )
+    return EvalInputError(message, path=source, line=row.line, datapoint_id=datapoint_id, key=key)
+
+
+def _check_datapoint_chat(chat: Any, row: RawDatapoint, source: Path, datapoint_id: str) -> None:
+    if not isinstance(chat, list) or not chat:
+        raise _datapoint_error(
+            "must be a non-empty list of {role, content}", row, source, datapoint_id, "messages"
+        )
+    for position, message in enumerate(chat):
+
+        def error(text: str, *key: str, at: int = position) -> Exception:
+            return _datapoint_error(
+                text, row, source, datapoint_id, _key_text(("messages", at, *key))
+            )
+
+        _check_message(message, error)
 
 
 def _datapoints(reader: _SpecReader, *, needs_output: bool) -> tuple[Datapoint, ...]:
@@ -309,22 +321,7 @@ def _datapoints(reader: _SpecReader, *, needs_output: bool) -> tuple[Datapoint, 
             )
         seen[datapoint_id] = row.line
         if "messages" in data:
-            if not isinstance(data["messages"], list) or not data["messages"]:
-                raise _datapoint_error(
-                    "must be a non-empty list of {role, content}",
-                    row,
-                    source,
-                    datapoint_id,
-                    "messages",
-                )
-            for position, message in enumerate(data["messages"]):
-
-                def error(m: str, *k: str, p: int = position) -> Exception:
-                    return _datapoint_error(
-                        m, row, source, datapoint_id, _key_text(("messages", p, *k))
-                    )
-
-                _check_message(message, error)
+            _check_datapoint_chat(data["messages"], row, source, datapoint_id)
         if "metadata" in data and not isinstance(data["metadata"], Mapping):
             raise _datapoint_error("must be a mapping", row, source, datapoint_id, "metadata")
         if needs_output and "output" not in data:
@@ -340,9 +337,7 @@ def _datapoints(reader: _SpecReader, *, needs_output: bool) -> tuple[Datapoint, 
     return tuple(datapoints)
 
 
-def _check_schema(
-    reader: _SpecReader, datapoints: Sequence[Datapoint]
-) -> Mapping[str, Any] | None:
+def _check_schema(reader: _SpecReader, datapoints: Sequence[Datapoint]) -> Mapping[str, Any] | None:
     schema = reader.data.get("schema")
     if schema is None:
         return None
@@ -350,10 +345,10 @@ def _check_schema(
         raise reader.error("must be a JSON Schema (a mapping)", "schema")
     validator_class = jsonschema.validators.validator_for(schema)
     try:
-        validator_class.check_schema(schema)
+        validator_class.check_schema(dict(schema))
     except jsonschema.SchemaError as exc:
         raise reader.error(f"not a valid JSON Schema: {exc.message}", "schema") from None
-    validator = validator_class(schema)
+    validator = validator_class(dict(schema))
     for datapoint in datapoints:
         if validator.is_valid(datapoint.data):
             continue

@@ -30,9 +30,7 @@ def import_target(reference: str, *, spec_dir: Path) -> Target:
     cannot be imported or is not callable."""
     module_name, _, attribute = reference.partition(":")
     if not module_name or not attribute:
-        raise EvalInputError(
-            f"expected 'package.module:function', got {reference!r}", key="target"
-        )
+        raise EvalInputError(f"expected 'package.module:function', got {reference!r}", key="target")
     make_importable(spec_dir)
     try:
         module = importlib.import_module(module_name)
@@ -54,9 +52,8 @@ def import_target(reference: str, *, spec_dir: Path) -> Target:
 
 
 def is_async(target: Target) -> bool:
-    return inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(
-        getattr(target, "__call__", None)
-    )
+    # A callable object with an ``async def __call__`` is async too.
+    return inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(type(target).__call__)
 
 
 def sample_from_return(value: Any, *, latency_ms: float) -> Sample:

@@ -10,8 +10,8 @@ import json
 
 _CATEGORIES = {
     "billing": ("invoice", "refund", "charged", "payment", "price"),
-    "bug": ("error", "crash", "broken", "exception", "fails"),
     "account": ("password", "login", "sign in", "2fa", "email address"),
+    "bug": ("error", "crash", "broken", "exception", "fails"),
 }
 _URGENT = ("urgent", "asap", "down", "immediately", "outage")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from ..records import Sample
 from ..templates import render
@@ -36,7 +36,7 @@ class Verdict:
 
 # What a scoring function may return: a bool (1.0 / 0.0), a number in [0, 1],
 # a Verdict, or a mapping {score, passed?, reason?}.
-ScoreValue = Union[bool, float, int, Verdict, Mapping[str, Any]]
+ScoreValue = bool | float | int | Verdict | Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -175,7 +175,9 @@ def normalize(value: ScoreValue, *, threshold: float) -> Verdict:
     if not 0.0 <= verdict.score <= 1.0:
         raise ValueError(f"score {verdict.score} is outside [0, 1]")
     if verdict.passed is None:
-        verdict = Verdict(verdict.score, verdict.score >= threshold, verdict.reason, verdict.details)
+        verdict = Verdict(
+            verdict.score, verdict.score >= threshold, verdict.reason, verdict.details
+        )
     return verdict
 
 

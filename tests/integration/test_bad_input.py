@@ -73,9 +73,7 @@ def test_one_clear_message(pytester: pytest.Pytester, case: str) -> None:
 def test_valid_specs_still_run_with_continue_on_collection_errors(
     pytester: pytest.Pytester, mode: list[str]
 ) -> None:
-    pytester.makefile(
-        ".eval.yaml", **{"evals/bad": CASES["unknown_key"][0], "evals/good": GOOD}
-    )
+    pytester.makefile(".eval.yaml", **{"evals/bad": CASES["unknown_key"][0], "evals/good": GOOD})
     result = pytester.runpytest("--evals", "evals", "--continue-on-collection-errors", *mode)
     result.assert_outcomes(passed=1, errors=1)
     assert_no_plugin_traceback(result.stdout.str())

@@ -6,7 +6,7 @@ import pytest
 
 from .conftest import assert_no_plugin_traceback, load_json
 
-APP = '''
+APP = """
 import asyncio
 
 def answer(item):
@@ -18,7 +18,7 @@ def answer(item):
 async def answer_async(item):
     await asyncio.sleep(0.01)
     return {"output": answer(item), "tokens": {"prompt": 3, "completion": 1}, "cost": 0.5}
-'''
+"""
 
 SPEC = """
 target: app:{function}
@@ -30,9 +30,7 @@ cases:
 
 
 @pytest.mark.parametrize("function", ["answer", "answer_async"])
-def test_target_next_to_the_spec(
-    pytester: pytest.Pytester, mode: list[str], function: str
-) -> None:
+def test_target_next_to_the_spec(pytester: pytest.Pytester, mode: list[str], function: str) -> None:
     pytester.makepyfile(**{"evals/app": APP})
     pytester.makefile(
         ".eval.yaml", **{"evals/geo": SPEC.format(function=function) + "pass_rate: 0.6\n"}
