@@ -1,0 +1,179 @@
+"""Scorers through the plugin: custom types from a conftest hook, crashing scorers,
+thresholds and weights, repeats."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import assert_no_plugin_traceback, load_json
+
+CONFTEST = """
+from pytest_evals.scorers import ScorerConfigError, Verdict
+
+
+def shorter_than(*, words=None):
+    if not isinstance(words, int):
+        raise ScorerConfigError("'words' must be a whole number", key="words")
+
+    def score(ctx):
+        count = len(ctx.output.split())
+        return Verdict(1.0 if count < words else 0.0, reason=f"{count} words")
+
+    return score
+
+
+def pytest_evals_register_scorers(registry):
+    registry.register("shorter_than", shorter_than)
+"""
+
+
+def test_custom_scorer_from_a_conftest(pytester: pytest.Pytester, mode: list[str]) -> None:
+    pytester.makeconftest(CONFTEST)
+    pytester.makefile(
+        ".eval.yaml",
+        **{
+            "evals/brief": """
+scorers:
+  - {type: shorter_than, words: 4}
+pass_rate: 0.5
+cases:
+  - {id: short, output: two words}
+  - {id: long, output: this one has far too many words}
+"""
+        },
+    )
+    result = pytester.runpytest("--evals", "evals", "--evals-json", "out.json", *mode)
+    result.assert_outcomes(passed=1, failed=1)
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["*shorter_than: score 0.000 — 7 words*"])
+    records = {
+        r["datapoint_id"]: r
+        for r in load_json(pytester.path / "out.json")["runs"][0]["result_items"]
+    }
+    assert records["long"]["scores"][0] == {
+        "name": "shorter_than",
+        "score": 0.0,
+        "passed": False,
+        "reason": "7 words",
+        "weight": 1.0,
+    }
+
+
+def test_custom_scorer_bad_option_is_a_collection_error(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST)
+    pytester.makefile(
+        ".eval.yaml",
+        **{
+            "evals/brief": "scorers:\n  - {type: shorter_than, words: many}\ncases:\n  - {output: x}\n"
+        },
+    )
+    result = pytester.runpytest("--evals", "evals")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        ["*evals/brief.eval.yaml:2*key 'scorers[[]0[]].words'*whole number*"]
+    )
+    assert_no_plugin_traceback(result.stdout.str())
+
+
+def test_a_scorer_that_raises_errors_its_datapoint_and_the_run_goes_on(
+    pytester: pytest.Pytester, mode: list[str]
+) -> None:
+    pytester.makefile(
+        ".eval.yaml",
+        **{
+            "evals/fragile": """
+scorers:
+  - type: python
+    name: picky
+    source: |
+      def score(item, output, expected):
+          if output == "boom":
+              raise RuntimeError("cannot score " + output)
+          return output == expected
+cases:
+  - {id: ok, output: a, expected: a}
+  - {id: boom, output: boom, expected: a}
+  - {id: miss, output: b, expected: a}
+"""
+        },
+    )
+    result = pytester.runpytest(
+        "--evals", "evals", "--evals-json", "out.json", "--junitxml", "junit.xml", *mode
+    )
+    # The item fails in its call phase with the scorer's traceback; its record is an error.
+    result.assert_outcomes(passed=1, failed=2)
+    assert result.ret == 1
+    out = result.stdout.str()
+    assert "RuntimeError: cannot score boom" in out
+    assert "pytest_evals/" not in out  # the user's frames only
+    run = load_json(pytester.path / "out.json")["runs"][0]
+    records = {r["datapoint_id"]: r for r in run["result_items"]}
+    assert records["boom"]["status"] == "error"
+    assert "scorer 'picky' raised" in records["boom"]["error"]
+    assert records["boom"]["output"] == "boom"
+    assert records["miss"]["status"] == "completed"
+    assert run["summary"]["errored"] == 1 and run["summary"]["failed"] == 1
+    junit = (pytester.path / "junit.xml").read_text()
+    assert junit.count("<failure") == 2
+
+
+def test_weighted_threshold_decides(pytester: pytest.Pytester, mode: list[str]) -> None:
+    pytester.makefile(
+        ".eval.yaml",
+        **{
+            "evals/weighted": """
+threshold: 0.7
+scorers:
+  - {type: exact_match, weight: 3}
+  - {type: regex, pattern: '!$', weight: 1}
+cases:
+  - {id: exact-no-bang, output: sure, expected: sure}
+  - {id: bang-only, output: nope!, expected: sure}
+"""
+        },
+    )
+    result = pytester.runpytest("--evals", "evals", "--evals-json", "out.json", *mode)
+    result.assert_outcomes(passed=1, failed=1)
+    records = {
+        r["datapoint_id"]: r
+        for r in load_json(pytester.path / "out.json")["runs"][0]["result_items"]
+    }
+    assert records["exact-no-bang"]["score"] == pytest.approx(0.75)
+    assert records["bang-only"]["score"] == pytest.approx(0.25)
+    result.stdout.fnmatch_lines(["*needs a weighted score of at least 0.7*"])
+
+
+def test_repeat_runs_each_datapoint_n_times(pytester: pytest.Pytester, mode: list[str]) -> None:
+    pytester.makepyfile(
+        **{
+            "evals/flaky": """
+import itertools
+_counter = itertools.count()
+
+def answer(item):
+    return "yes" if next(_counter) % 2 == 0 else "no"
+"""
+        }
+    )
+    pytester.makefile(
+        ".eval.yaml",
+        **{
+            "evals/repeat": """
+target: flaky:answer
+repeat: 4
+repeat_pass: majority
+cases:
+  - {id: coin, input: q, expected: "yes"}
+"""
+        },
+    )
+    result = pytester.runpytest("--evals", "evals", "--evals-json", "out.json", *mode)
+    result.assert_outcomes(failed=1)
+    record = load_json(pytester.path / "out.json")["runs"][0]["result_items"][0]
+    assert record["score"] == pytest.approx(0.5)
+    assert [r["passed"] for r in record["repeats"]] == [True, False, True, False]
+    result = pytester.runpytest(
+        "--evals", "evals", "--evals-json", "out.json", "--evals-repeat", "1", *mode
+    )
+    result.assert_outcomes(passed=1)
+    assert "repeats" not in load_json(pytester.path / "out.json")["runs"][0]["result_items"][0]
