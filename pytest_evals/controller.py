@@ -30,6 +30,11 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
+def _stopped_early(session: pytest.Session) -> bool:
+    """``-x`` / ``--maxfail`` set ``shouldfail``; plugins and ``--sw`` set ``shouldstop``."""
+    return bool(session.shouldstop) or bool(session.shouldfail)
+
+
 class EvalsController:
     def __init__(self, config: pytest.Config, settings: EvalsSettings) -> None:
         self.config = config
@@ -51,7 +56,7 @@ class EvalsController:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        interrupted = exitstatus not in _RESULT_EXIT_CODES or bool(session.shouldstop)
+        interrupted = exitstatus not in _RESULT_EXIT_CODES or _stopped_early(session)
         self.book.finish(interrupted=interrupted, now=_now())
         runs = self.book.runs
         self.summaries = {run.id: summarize(run.records) for run in runs}
@@ -73,7 +78,7 @@ class EvalsController:
         if any(not v.holds for v in self.verdicts) or self.non_eval_failures:
             return pytest.ExitCode.TESTS_FAILED
         complete = all(run.progress >= run.total for run in self.book.runs)
-        if not complete or session.shouldstop:
+        if not complete or _stopped_early(session):
             # A run cut short by -x/--maxfail keeps pytest's verdict.
             return pytest.ExitCode(session.exitstatus)
         # Every gate holds: datapoint failures inside them are tolerated.

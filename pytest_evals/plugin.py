@@ -10,7 +10,7 @@ import pytest
 
 from . import hookspecs
 from .controller import EvalsController
-from .items import STATE_KEY, DatapointItem, EvalSpecFile
+from .items import STATE_KEY, DatapointItem, EvalSampleError, EvalSpecFile
 from .options import add_options, resolve_settings
 from .state import EvalsState
 
@@ -118,6 +118,15 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    if (
+        isinstance(item, DatapointItem)
+        and call.when == "setup"
+        and call.excinfo is not None
+        and isinstance(call.excinfo.value, EvalSampleError)
+    ):
+        # pytest shows setup errors as tracebacks, bypassing repr_failure; a broken call
+        # reads better as the datapoint and the provider's or target's message.
+        report.longrepr = item.repr_failure(call.excinfo)
     if isinstance(item, DatapointItem) and item.record is not None and call.when != "teardown":
         # Plain builtins: pytest-xdist serializes report attributes to the controller.
         report.eval_record = item.record.to_dict()  # type: ignore[attr-defined]

@@ -1,0 +1,228 @@
+"""The reports a session writes: JSON (SPEC §5 run schema), JUnit properties, Markdown; and
+that a run under ``-n 2`` reports exactly what a serial run does."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import pytest
+
+from .conftest import load_json
+
+APP = """
+def answer(item):
+    if item["input"] == "crash":
+        raise ValueError("the app crashed")
+    return {"output": item["input"].upper(), "tokens": {"prompt": 5, "completion": 2},
+            "cost": 0.001}
+"""
+
+SPEC = """
+name: shout
+tags: [smoke]
+target: app:answer
+pass_rate: 0.5
+scorers:
+  - exact_match
+  - {type: regex, pattern: '^[A-Z0-9]+$', name: caps}
+cases:
+"""
+CASES = [("a", "A"), ("b", "B"), ("c", "X"), ("crash", "CRASH")] + [
+    (f"w{i}", f"W{i}") for i in range(8)
+]
+
+RECORD_KEYS = {
+    "datapoint_id",
+    "eval",
+    "model",
+    "input",
+    "expected",
+    "output",
+    "score",
+    "passed",
+    "scores",
+    "latency_ms",
+    "tokens",
+    "cost",
+    "cached",
+    "status",
+    "error",
+}
+RUN_KEYS = {
+    "id",
+    "name",
+    "eval",
+    "spec_path",
+    "model",
+    "status",
+    "progress",
+    "total",
+    "config",
+    "scorers",
+    "result_items",
+    "summary",
+    "created_at",
+    "finished_at",
+}
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makepyfile(**{"evals/app": APP})
+    cases = "".join(f"  - {{id: {i}, input: {i}, expected: {e}}}\n" for i, e in CASES)
+    pytester.makefile(".eval.yaml", **{"evals/shout": SPEC + cases})
+    return pytester
+
+
+def _run(project: pytest.Pytester, *extra: str) -> pytest.RunResult:
+    return project.runpytest(
+        "--evals",
+        "evals",
+        "--evals-json",
+        "out.json",
+        "--junitxml",
+        "junit.xml",
+        "--evals-summary-md",
+        "summary.md",
+        *extra,
+    )
+
+
+def test_json_report_follows_the_run_schema(project: pytest.Pytester, mode: list[str]) -> None:
+    result = _run(project, *mode)
+    result.assert_outcomes(passed=10, failed=1, errors=1)
+    assert result.ret == 0  # 10/12 passed ≥ 50%: the gate holds
+    report = load_json(project.path / "out.json")
+    assert set(report) == {"runs", "session"}
+    (run,) = report["runs"]
+    assert set(run) == RUN_KEYS
+    assert run["status"] == "completed"
+    assert run["progress"] == run["total"] == 12
+    assert run["spec_path"] == "evals/shout.eval.yaml"
+    assert [s["name"] for s in run["scorers"]] == ["exact_match", "caps"]
+    assert run["config"]["tags"] == ["smoke"] and run["config"]["pass_rate"] == 0.5
+    for record in run["result_items"]:
+        assert RECORD_KEYS <= set(record), record
+    records = {r["datapoint_id"]: r for r in run["result_items"]}
+    assert records["a"]["tokens"] == {"prompt": 5, "completion": 2, "total": 7}
+    assert records["a"]["cost"] == 0.001 and records["a"]["cached"] is False
+    assert records["crash"]["status"] == "error" and records["crash"]["score"] is None
+    assert "ValueError: the app crashed" in records["crash"]["error"]
+    assert records["c"]["passed"] is False and records["c"]["status"] == "completed"
+    summary = run["summary"]
+    assert (summary["datapoints"], summary["passed"], summary["failed"], summary["errored"]) == (
+        12,
+        10,
+        1,
+        1,
+    )
+    assert summary["pass_rate"] == pytest.approx(10 / 12)
+    assert summary["tokens"]["total"] == 7 * 11
+    assert summary["cost"] == pytest.approx(0.011)
+    assert summary["gate"] == {
+        "required": 0.5,
+        "measured": summary["pass_rate"],
+        "holds": True,
+        "strict": False,
+    }
+    assert report["session"]["exit_status"] == 0
+
+
+def _properties(junit: str) -> dict[str, dict[str, str]]:
+    root = ET.fromstring(junit)
+    found: dict[str, dict[str, str]] = {}
+    for case in root.iter("testcase"):
+        props = {p.get("name", ""): p.get("value", "") for p in case.iter("property")}
+        found[case.get("name", "")] = props
+    return found
+
+
+def test_junit_carries_eval_properties_and_tells_errors_from_failures(
+    project: pytest.Pytester, mode: list[str]
+) -> None:
+    _run(project, *mode)
+    junit = (project.path / "junit.xml").read_text()
+    props = _properties(junit)
+    assert props["shout[a]"] == {
+        "eval.score": "1",
+        "eval.passed": "true",
+        "eval.latency_ms": props["shout[a]"]["eval.latency_ms"],
+        "eval.tokens": "7",
+        "eval.cost": "0.001",
+        "eval.model": "",
+    }
+    assert float(props["shout[a]"]["eval.latency_ms"]) >= 0
+    assert props["shout[c]"]["eval.passed"] == "false"
+    assert props["shout[c]"]["eval.score"] == "0.5"
+    root = ET.fromstring(junit)
+    outcome: dict[str, str] = {}
+    for case in root.iter("testcase"):
+        kinds = [child.tag for child in case if child.tag in ("failure", "error")]
+        outcome[case.get("name", "")] = kinds[0] if kinds else "passed"
+    assert outcome["shout[c]"] == "failure"
+    assert outcome["shout[crash]"] == "error"
+    assert list(outcome.values()).count("passed") == 10
+
+
+def test_markdown_summary(project: pytest.Pytester, mode: list[str]) -> None:
+    _run(project, *mode)
+    markdown = (project.path / "summary.md").read_text()
+    assert markdown.startswith("## Evals summary")
+    assert "| shout |" in markdown
+    assert "| 12 | 10 | 1 | 1 | 83.3% |" in markdown
+    assert "crash" in markdown  # errored datapoints are listed apart
+    assert "1 datapoint failure" not in markdown  # one failed and one errored: 2 tolerated
+    assert "2 datapoint failures (1 failed, 1 errored) tolerated" in markdown
+
+
+def test_terminal_summary_lists_errors_apart_and_workers_print_none(
+    project: pytest.Pytester, mode: list[str]
+) -> None:
+    result = _run(project, *mode)
+    out = result.stdout.str()
+    assert out.count("evals summary") == 1
+    result.stdout.fnmatch_lines(
+        [
+            "*evals summary*",
+            "shout*gate PASS*50.0%",
+            "*datapoints*12*passed*10*failed*1*errored*1*",
+            "*crash*ValueError: the app crashed*",
+            "2 datapoint failures (1 failed, 1 errored) tolerated: the eval gate holds",
+        ]
+    )
+
+
+def _comparable(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Everything but timings, which differ from run to run."""
+    runs = []
+    for run in report["runs"]:
+        records = sorted(
+            ({k: v for k, v in r.items() if k != "latency_ms"} for r in run["result_items"]),
+            key=lambda r: r["datapoint_id"],
+        )
+        summary = {k: v for k, v in run["summary"].items() if k != "latency_ms"}
+        runs.append(
+            {"id": run["id"], "total": run["total"], "records": records, "summary": summary}
+        )
+    return runs
+
+
+def test_xdist_reports_exactly_what_a_serial_run_does(project: pytest.Pytester) -> None:
+    serial = _run(project)
+    serial_report = load_json(project.path / "out.json")
+    parallel = _run(project, "-n", "2")
+    parallel_report = load_json(project.path / "out.json")
+    assert serial.ret == parallel.ret == 0
+    assert _comparable(serial_report) == _comparable(parallel_report)
+    serial_md = (project.path / "summary.md").read_text()
+    assert "| 12 | 10 | 1 | 1 | 83.3% |" in serial_md
+
+
+def test_interrupted_session_writes_a_cancelled_run(project: pytest.Pytester) -> None:
+    result = _run(project, "-x")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    (run,) = load_json(project.path / "out.json")["runs"]
+    assert run["status"] == "cancelled"
+    assert run["progress"] < run["total"] == 12
+    assert all(r["status"] in ("completed", "error") for r in run["result_items"])
