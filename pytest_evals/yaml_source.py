@@ -52,11 +52,12 @@ def _index(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], source: Pa
                     key=key,
                 )
             seen[key] = line
-            _index(value_node, path + (key,), lines, source)
-            lines[path + (key,)] = line
+            key_path = (*path, key)
+            _index(value_node, key_path, lines, source)
+            lines[key_path] = line
     elif isinstance(node, yaml.SequenceNode):
         for position, child in enumerate(node.value):
-            _index(child, path + (position,), lines, source)
+            _index(child, (*path, position), lines, source)
 
 
 def parse_yaml(text: str, *, source: Path) -> tuple[Any, LineIndex]:

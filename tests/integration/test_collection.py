@@ -102,3 +102,12 @@ base_url = "http://127.0.0.1:9/v1"
             "evals/matrix.eval.yaml::matrix[[]one-big-model[]]",
         ]
     )
+
+
+def test_works_without_xdist_loaded(project: pytest.Pytester) -> None:
+    result = project.runpytest_subprocess(
+        "-p", "no:xdist", "-p", "no:xdist.looponfail", "--evals", "evals", "-v"
+    )
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*evals summary*"])
+    assert "xdist" not in result.stdout.str().split("plugins:")[-1].splitlines()[0]
