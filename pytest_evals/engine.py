@@ -9,6 +9,7 @@ the sample — so the response cache, rate limits and cancellation each have one
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import threading
 import time
@@ -235,10 +236,9 @@ class CallEngine:
             loop, thread = self._loop, self._thread
         if loop is None or thread is None:
             return
-        try:
-            asyncio.run_coroutine_threadsafe(self._close_providers(), loop).result(_CLOSE_TIMEOUT_S)
-        except Exception:
-            pass
+        with contextlib.suppress(Exception):
+            closing = asyncio.run_coroutine_threadsafe(self._close_providers(), loop)
+            closing.result(_CLOSE_TIMEOUT_S)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(_CLOSE_TIMEOUT_S)
         if not thread.is_alive():

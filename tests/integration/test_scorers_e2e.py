@@ -64,7 +64,9 @@ def test_custom_scorer_bad_option_is_a_collection_error(pytester: pytest.Pyteste
     pytester.makefile(
         ".eval.yaml",
         **{
-            "evals/brief": "scorers:\n  - {type: shorter_than, words: many}\ncases:\n  - {output: x}\n"
+            "evals/brief": (
+                "scorers:\n  - {type: shorter_than, words: many}\ncases:\n  - {output: x}\n"
+            )
         },
     )
     result = pytester.runpytest("--evals", "evals")
