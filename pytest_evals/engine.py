@@ -101,7 +101,8 @@ class CallEngine:
         async def run() -> T:
             return await factory()
 
-        return asyncio.run_coroutine_threadsafe(run(), self._running_loop())
+        loop = self._running_loop()
+        return asyncio.run_coroutine_threadsafe(run(), loop)
 
     def submit_chat(
         self,
@@ -124,8 +125,9 @@ class CallEngine:
         )
         timeout = _first(self._timeout_override, timeout_s, connection.timeout_s)
         attempts = 1 + _first(self._retries_override, retries, connection.retries)
+        loop = self._running_loop()
         return asyncio.run_coroutine_threadsafe(
-            self._call(connection, request, timeout, attempts), self._running_loop()
+            self._call(connection, request, timeout, attempts), loop
         )
 
     # -- one call ---------------------------------------------------------------------------

@@ -1,0 +1,207 @@
+"""The call engine and the OpenAI-compatible provider against a real HTTP server."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from pytest_evals.connections import Connection, Prices
+from pytest_evals.engine import CallEngine
+from pytest_evals.errors import SampleError
+from pytest_evals.retry import BackoffPolicy
+from pytest_evals.spec import ModelRef
+
+from ...fakeserver import FakeOpenAI
+
+KEY = "sk-test-DO-NOT-LEAK-8f3a9c"
+FAST = BackoffPolicy(base_s=0.01, cap_s=0.05, max_retry_after_s=2.0)
+MESSAGES = [{"role": "user", "content": "What is the capital of France?"}]
+
+
+def _engine(
+    server: FakeOpenAI,
+    *,
+    key: str | None = KEY,
+    max_concurrency: int = 16,
+    timeout_s: float = 5.0,
+    retries: int = 3,
+    concurrency_cap: int | None = None,
+) -> CallEngine:
+    connection = Connection(
+        name="local",
+        provider="openai",
+        base_url=server.base_url,
+        api_key_env="FAKE_KEY",
+        max_concurrency=max_concurrency,
+        timeout_s=timeout_s,
+        retries=retries,
+        prices={"*": Prices(1.0, 2.0)},
+    )
+    environ = {"FAKE_KEY": key} if key else {}
+    return CallEngine(
+        {"local": connection}, environ=environ, backoff=FAST, concurrency_cap=concurrency_cap
+    )
+
+
+@pytest.fixture
+def server() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI(answers={"What is the capital of France?": "Paris"}) as running:
+        yield running
+
+
+MODEL = ModelRef("local", "fake-model", temperature=0.0, max_tokens=20, seed=7, params={"top_p": 1})
+
+
+def test_a_call_produces_a_sample_with_tokens_cost_and_latency(server: FakeOpenAI) -> None:
+    engine = _engine(server)
+    try:
+        sample = engine.submit_chat(MODEL, MESSAGES).result(10)
+    finally:
+        engine.close()
+    assert sample.output == "Paris"
+    assert sample.tokens is not None and sample.tokens.prompt == 6 and sample.tokens.completion == 1
+    assert sample.cost == pytest.approx((6 * 1.0 + 1 * 2.0) / 1e6)
+    assert sample.latency_ms is not None and sample.latency_ms > 0
+    body = server.requests[0]["body"]
+    assert body == {
+        "model": "fake-model",
+        "messages": MESSAGES,
+        "temperature": 0.0,
+        "max_tokens": 20,
+        "seed": 7,
+        "top_p": 1,
+    }
+    assert server.requests[0]["headers"]["Authorization"] == f"Bearer {KEY}"
+
+
+@pytest.mark.parametrize("fault", ["500", "malformed", "429"])
+def test_retryable_faults_are_retried(server: FakeOpenAI, fault: str) -> None:
+    server.fail_next(2, fault)
+    engine = _engine(server)
+    try:
+        sample = engine.submit_chat(MODEL, MESSAGES).result(10)
+    finally:
+        engine.close()
+    assert sample.output == "Paris"
+    assert sample.metadata["attempts"] == 3
+    assert server.faults_served == [fault, fault]
+
+
+def test_retry_after_is_honoured(server: FakeOpenAI) -> None:
+    server.retry_after_s = 0.3
+    server.fail_next(1, "429")
+    engine = _engine(server)
+    try:
+        engine.submit_chat(MODEL, MESSAGES).result(10)
+    finally:
+        engine.close()
+    first, second = (r["at"] for r in server.requests)
+    assert second - first >= 0.29
+
+
+def test_a_hanging_server_gives_an_error_after_the_timeout(server: FakeOpenAI) -> None:
+    server.fail_next(5, "hang")
+    engine = _engine(server, timeout_s=0.3, retries=1)
+    started = time.monotonic()
+    try:
+        with pytest.raises(SampleError, match=r"failed after 2 attempts: timed out after 0.3 s"):
+            engine.submit_chat(MODEL, MESSAGES).result(10)
+    finally:
+        engine.close()
+    assert time.monotonic() - started < 3
+
+
+def test_exhausted_retries_carry_the_status_and_provider_message(server: FakeOpenAI) -> None:
+    server.fail_next(10, "500")
+    engine = _engine(server, retries=2)
+    try:
+        with pytest.raises(SampleError) as caught:
+            engine.submit_chat(MODEL, MESSAGES).result(10)
+    finally:
+        engine.close()
+    message = str(caught.value)
+    assert "local/fake-model failed after 3 attempts" in message
+    assert "HTTP 500: The server had an error while processing your request" in message
+    assert server.request_count == 3
+
+
+def test_client_errors_are_not_retried_and_the_key_never_shows() -> None:
+    with FakeOpenAI(require_key="the-right-key", echo_key_in_errors=True) as server:
+        engine = _engine(server)
+        try:
+            with pytest.raises(SampleError) as caught:
+                engine.submit_chat(MODEL, MESSAGES).result(10)
+        finally:
+            engine.close()
+        assert server.request_count == 1
+    message = str(caught.value)
+    assert "HTTP 401: Incorrect API key provided" in message
+    assert KEY not in message and "8f3a9c" not in message
+    assert "[REDACTED]" in message
+
+
+def test_missing_key_is_an_error_naming_the_variable(server: FakeOpenAI) -> None:
+    engine = _engine(server, key=None)
+    try:
+        with pytest.raises(SampleError, match="set the environment variable FAKE_KEY"):
+            engine.submit_chat(MODEL, MESSAGES).result(10)
+    finally:
+        engine.close()
+    assert server.request_count == 0
+
+
+def test_calls_in_flight_are_bounded_per_connection() -> None:
+    with FakeOpenAI(latency_s=0.2) as server:
+        engine = _engine(server, max_concurrency=8)
+        started = time.monotonic()
+        try:
+            futures = [engine.submit_chat(MODEL, MESSAGES) for _ in range(40)]
+            for future in futures:
+                future.result(20)
+        finally:
+            engine.close()
+        elapsed = time.monotonic() - started
+    assert server.max_in_flight == 8
+    assert elapsed < 2.0  # 40 calls x 0.2 s / 8 = 1 s, not 8 s
+
+
+def test_the_concurrency_cap_lowers_the_bound() -> None:
+    with FakeOpenAI(latency_s=0.05) as server:
+        engine = _engine(server, max_concurrency=8, concurrency_cap=2)
+        try:
+            for future in [engine.submit_chat(MODEL, MESSAGES) for _ in range(10)]:
+                future.result(20)
+        finally:
+            engine.close()
+    assert server.max_in_flight == 2
+
+
+def test_coroutines_run_on_the_engine_loop(server: FakeOpenAI) -> None:
+    engine = _engine(server)
+
+    async def work() -> str:
+        await asyncio.sleep(0.01)
+        return threading.current_thread().name
+
+    try:
+        assert engine.submit_coroutine(work).result(5) == "pytest-evals-calls"
+    finally:
+        engine.close()
+
+
+def test_no_thread_until_used_and_close_is_idempotent(server: FakeOpenAI) -> None:
+    before = threading.active_count()
+    engine = _engine(server)
+    assert not engine.started and threading.active_count() == before
+    engine.close()
+    engine.close()
+    used = _engine(server)
+    used.submit_chat(MODEL, MESSAGES).result(10)
+    used.close()
+    used.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        used.submit_chat(MODEL, MESSAGES)
