@@ -166,7 +166,7 @@ class EvalSpecFile(pytest.File):
             choices: Sequence[ModelRef | None] = models or [None]
             for model in choices:
                 part = _id_part(datapoint.id)
-                if model is not None and spec.models:
+                if model is not None and spec.model_matrix:
                     part = f"{part}-{model_parts[model]}"
                 if part in seen:  # two ids that only differ in characters ids can't hold
                     part = f"{part}_{len(seen)}"

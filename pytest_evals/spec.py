@@ -77,6 +77,8 @@ class EvalSpec:
     tags: tuple[str, ...] = ()
     schema: Mapping[str, Any] | None = None
     models: tuple[ModelRef, ...] = ()
+    model_matrix: bool = False
+    """The spec lists ``models:``: test ids name the model."""
     target: str | None = None
     system_prompt: str | None = None
     prompt: str | None = None

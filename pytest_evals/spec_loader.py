@@ -571,6 +571,7 @@ def load_spec(path: Path, *, registry: ScorerRegistry, parse_model: ModelParser)
         tags=tags,
         schema=schema,
         models=models,
+        model_matrix="models" in reader.data,
         target=target,
         system_prompt=system_prompt,
         prompt=prompt,

@@ -1,0 +1,222 @@
+"""Model-backed evals end to end: the plugin calls a real OpenAI-compatible HTTP server on
+127.0.0.1 (``tests/fakeserver.py``) with latency and faults."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ..fakeserver import FakeOpenAI
+from .conftest import assert_no_plugin_traceback, load_json
+
+KEY = "sk-evals-SECRET-d41d8cd98f00b204"
+ANSWERS = {
+    "What is the capital of France?": "Paris",
+    "What is the capital of Japan?": "Tokyo",
+    "What is the capital of Kenya?": "Mombasa",
+    "What is the capital of Peru?": "Lima",
+}
+SPEC = """
+model: {connection: local, name: tiny-model, temperature: 0, max_tokens: 20}
+system_prompt: Answer with the city name only.
+prompt: "What is the capital of {{ item.country }}?"
+pass_rate: 0.75
+cases:
+  - {id: france, country: France, expected: Paris}
+  - {id: japan, country: Japan, expected: Tokyo}
+  - {id: kenya, country: Kenya, expected: Nairobi}
+  - {id: peru, country: Peru, expected: Lima}
+"""
+
+
+def pyproject(base_url: str, *, extra: str = "") -> str:
+    return f"""
+[tool.pytest-evals.connections.local]
+provider = "openai"
+base_url = "{base_url}"
+api_key_env = "LOCAL_KEY"
+timeout_s = 5
+retries = 4
+prices = {{ input_per_mtok = 1.0, output_per_mtok = 2.0 }}
+{extra}
+"""
+
+
+@pytest.fixture
+def server() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI(answers=ANSWERS, latency_s=0.02, retry_after_s=0.05) as running:
+        yield running
+
+
+@pytest.fixture
+def project(
+    pytester: pytest.Pytester, server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> pytest.Pytester:
+    monkeypatch.setenv("LOCAL_KEY", KEY)
+    pytester.makepyprojecttoml(pyproject(server.base_url))
+    pytester.makefile(".eval.yaml", **{"evals/capitals": SPEC})
+    return pytester
+
+
+def _records(path: Path) -> dict[str, dict[str, object]]:
+    run = load_json(path)["runs"][0]
+    return {str(r["datapoint_id"]): r for r in run["result_items"]}
+
+
+def test_a_model_eval_calls_the_server(
+    project: pytest.Pytester, server: FakeOpenAI, mode: list[str]
+) -> None:
+    result = project.runpytest("--evals", "evals", "--evals-json", "out.json", *mode)
+    result.assert_outcomes(passed=3, failed=1)
+    assert result.ret == 0
+    records = _records(project.path / "out.json")
+    france = records["france"]
+    assert france["output"] == "Paris" and france["model"] == "local/tiny-model"
+    assert france["tokens"] == {"prompt": 12, "completion": 1, "total": 13}
+    assert france["cost"] == pytest.approx((12 * 1.0 + 1 * 2.0) / 1e6)
+    assert isinstance(france["latency_ms"], float) and france["latency_ms"] >= 20
+    assert records["kenya"]["output"] == "Mombasa" and records["kenya"]["passed"] is False
+    first = server.requests[0]["body"]
+    assert first["messages"][0] == {"role": "system", "content": "Answer with the city name only."}
+    assert first["temperature"] == 0 and first["max_tokens"] == 20
+    result.stdout.fnmatch_lines(["*capitals[[]local/tiny-model[]]*gate PASS*"])
+    # One model: ids carry no model name (only a `models:` matrix appends it).
+    assert "capitals[france]" in project.runpytest("--evals", "evals", "--co", "-q").stdout.str()
+
+
+def test_faults_are_absorbed_with_the_same_results(
+    project: pytest.Pytester, server: FakeOpenAI, mode: list[str]
+) -> None:
+    server.fail_next(1, "429")
+    server.fail_next(1, "500")
+    server.fail_next(1, "malformed")
+    result = project.runpytest("--evals", "evals", "--evals-json", "out.json", *mode)
+    result.assert_outcomes(passed=3, failed=1)
+    records = _records(project.path / "out.json")
+    assert {k: r["output"] for k, r in records.items()} == {
+        "france": "Paris",
+        "japan": "Tokyo",
+        "kenya": "Mombasa",
+        "peru": "Lima",
+    }
+    assert server.faults_served == ["429", "500", "malformed"]
+    assert server.request_count == 7
+
+
+def test_a_call_that_keeps_failing_is_an_error_with_the_provider_message(
+    project: pytest.Pytester, server: FakeOpenAI, mode: list[str]
+) -> None:
+    server.fault_rates = {"500": 1.0}
+    result = project.runpytest(
+        "--evals", "evals", "--evals-json", "out.json", "--evals-retries", "1", *mode
+    )
+    result.assert_outcomes(errors=4)
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            "*failed after 2 attempts: HTTP 500: The server had an error*",
+            "GATE FAILED capitals[[]local/tiny-model[]]: pass rate 0.0% < required 75.0%*",
+        ]
+    )
+    assert_no_plugin_traceback(result.stdout.str())
+    records = _records(project.path / "out.json")
+    assert all(r["status"] == "error" for r in records.values())
+    assert "HTTP 500" in str(records["france"]["error"])
+
+
+def test_a_hanging_server_errors_after_the_timeout(
+    project: pytest.Pytester, server: FakeOpenAI, mode: list[str]
+) -> None:
+    server.fault_rates = {"hang": 1.0}
+    result = project.runpytest(
+        "--evals", "evals", "--evals-timeout", "0.3", "--evals-retries", "0", *mode
+    )
+    result.assert_outcomes(errors=4)
+    result.stdout.fnmatch_lines(["*timed out after 0.3 s*"])
+    assert result.duration < 20
+
+
+def test_a_missing_key_is_one_error_per_connection(
+    pytester: pytest.Pytester, server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LOCAL_KEY", raising=False)
+    pytester.makepyprojecttoml(pyproject(server.base_url))
+    pytester.makefile(".eval.yaml", **{"evals/capitals": SPEC, "evals/again": SPEC})
+    result = pytester.runpytest("--evals", "evals")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    out = result.stdout.str()
+    assert out.count("set the environment variable LOCAL_KEY") == 1
+    result.stdout.fnmatch_lines(["*connection 'local' has no API key (see above)*"])
+    assert_no_plugin_traceback(out)
+    assert server.request_count == 0
+
+
+def test_evals_model_redirects_every_model_eval(
+    project: pytest.Pytester, server: FakeOpenAI, mode: list[str]
+) -> None:
+    project.makepyprojecttoml(
+        pyproject("http://127.0.0.1:9/v1")  # nothing listens here
+        + f'\n[tool.pytest-evals.connections.other]\nbase_url = "{server.base_url}"\n'
+    )
+    result = project.runpytest(
+        "--evals", "evals", "--evals-model", "other/big-model", "--evals-json", "out.json", *mode
+    )
+    result.assert_outcomes(passed=3, failed=1)
+    assert {r["body"]["model"] for r in server.requests} == {"big-model"}
+    assert _records(project.path / "out.json")["france"]["model"] == "other/big-model"
+
+
+def test_a_model_matrix_runs_each_datapoint_per_model(
+    project: pytest.Pytester, server: FakeOpenAI, mode: list[str]
+) -> None:
+    spec = SPEC.replace(
+        "model: {connection: local, name: tiny-model, temperature: 0, max_tokens: 20}",
+        "models: [local/tiny-model, local/other-model]",
+    )
+    project.makefile(".eval.yaml", **{"evals/capitals": spec})
+    result = project.runpytest("--evals", "evals", "--evals-json", "out.json", *mode)
+    result.assert_outcomes(passed=6, failed=2)
+    runs = load_json(project.path / "out.json")["runs"]
+    assert sorted(r["id"] for r in runs) == [
+        "capitals[local/other-model]",
+        "capitals[local/tiny-model]",
+    ]
+    assert all(r["total"] == 4 and r["summary"]["passed"] == 3 for r in runs)
+
+
+def test_the_api_key_appears_in_no_output_or_report(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, mode: list[str]
+) -> None:
+    # The server wants another key and echoes what it got in its error message, as some
+    # real APIs do: the key must still appear nowhere.
+    with FakeOpenAI(answers=ANSWERS, require_key="the-right-key", echo_key_in_errors=True) as bad:
+        monkeypatch.setenv("LOCAL_KEY", KEY)
+        pytester.makepyprojecttoml(pyproject(bad.base_url))
+        pytester.makefile(".eval.yaml", **{"evals/capitals": SPEC})
+        result = pytester.runpytest(
+            "--evals",
+            "evals",
+            "--evals-json",
+            "out.json",
+            "--junitxml",
+            "junit.xml",
+            "--evals-summary-md",
+            "summary.md",
+            "-rA",
+            *mode,
+        )
+        assert bad.request_count == 4
+    result.assert_outcomes(errors=4)
+    result.stdout.fnmatch_lines(["*HTTP 401: Incorrect API key provided*[[]REDACTED[]]*"])
+    texts = {
+        "stdout": result.stdout.str(),
+        "stderr": result.stderr.str(),
+        "json": (pytester.path / "out.json").read_text(),
+        "junit": (pytester.path / "junit.xml").read_text(),
+        "markdown": (pytester.path / "summary.md").read_text(),
+    }
+    for where, text in texts.items():
+        assert KEY not in text, where
+        assert "d41d8cd98f00b204" not in text, where
