@@ -7,6 +7,7 @@ An unknown latency or cost is a miss, never a pass: a budget nobody measured is 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from .base import ScoreFunction, ScorerConfigError, ScoringContext, Verdict
 
@@ -22,34 +23,33 @@ def _limit(key: str, value: object, *, allow_zero: bool) -> float:
     return float(value)
 
 
+def _within(
+    measure: Callable[[ScoringContext], float | None],
+    limit: float,
+    what: str,
+    show: Callable[[float], str],
+) -> ScoreFunction:
+    def score(ctx: ScoringContext) -> Verdict:
+        measured = measure(ctx)
+        if measured is None:
+            return Verdict(0.0, False, f"{what} unknown")
+        if measured <= limit:
+            return Verdict(1.0, reason=f"{show(measured)} <= {show(limit)}")
+        return Verdict(0.0, reason=f"{show(measured)} > {show(limit)}")
+
+    return score
+
+
 def latency(*, max_ms: float | None = None) -> ScoreFunction:
     """Passes when the call took at most ``max_ms`` milliseconds."""
     limit = _limit("max_ms", max_ms, allow_zero=False)
-
-    def score(ctx: ScoringContext) -> Verdict:
-        took = ctx.sample.latency_ms
-        if took is None:
-            return Verdict(0.0, False, "latency unknown")
-        if took <= limit:
-            return Verdict(1.0, reason=f"{took:.0f} ms <= {limit:g} ms")
-        return Verdict(0.0, reason=f"{took:.0f} ms > {limit:g} ms")
-
-    return score
+    return _within(lambda ctx: ctx.sample.latency_ms, limit, "latency", lambda v: f"{v:.0f} ms")
 
 
 def cost(*, max_usd: float | None = None) -> ScoreFunction:
     """Passes when the call cost at most ``max_usd`` (0 allowed: "must be free")."""
     limit = _limit("max_usd", max_usd, allow_zero=True)
-
-    def score(ctx: ScoringContext) -> Verdict:
-        spent = ctx.sample.cost
-        if spent is None:
-            return Verdict(0.0, False, "cost unknown")
-        if spent <= limit:
-            return Verdict(1.0, reason=f"${spent:.6g} <= ${limit:.6g}")
-        return Verdict(0.0, reason=f"${spent:.6g} > ${limit:.6g}")
-
-    return score
+    return _within(lambda ctx: ctx.sample.cost, limit, "cost", lambda v: f"${v:.6g}")
 
 
 def none() -> ScoreFunction:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from ..contract import RECORD_KEYS, RUN_KEYS
 from .conftest import load_json
 
 APP = """
@@ -31,40 +32,6 @@ cases:
 CASES = [("a", "A"), ("b", "B"), ("c", "X"), ("crash", "CRASH")] + [
     (f"w{i}", f"W{i}") for i in range(8)
 ]
-
-RECORD_KEYS = {
-    "datapoint_id",
-    "eval",
-    "model",
-    "input",
-    "expected",
-    "output",
-    "score",
-    "passed",
-    "scores",
-    "latency_ms",
-    "tokens",
-    "cost",
-    "cached",
-    "status",
-    "error",
-}
-RUN_KEYS = {
-    "id",
-    "name",
-    "eval",
-    "spec_path",
-    "model",
-    "status",
-    "progress",
-    "total",
-    "config",
-    "scorers",
-    "result_items",
-    "summary",
-    "created_at",
-    "finished_at",
-}
 
 
 @pytest.fixture

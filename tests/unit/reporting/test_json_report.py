@@ -11,24 +11,8 @@ import pytest
 
 from pytest_evals.reporting import build_report, write_json_atomic
 
+from ...contract import RUN_KEYS
 from .helpers import errored, judged, make_run, record
-
-RUN_KEYS = {
-    "id",
-    "name",
-    "eval",
-    "spec_path",
-    "model",
-    "status",
-    "progress",
-    "total",
-    "config",
-    "scorers",
-    "result_items",
-    "summary",
-    "created_at",
-    "finished_at",
-}
 
 
 def report_for(*, interrupted: bool = False) -> dict[str, Any]:
