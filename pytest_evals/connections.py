@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -31,3 +32,5 @@ class Connection:
     """Per model name; the key ``"*"`` applies to every model of the connection."""
     headers: Mapping[str, str] = field(default_factory=dict)
     params: Mapping[str, Any] = field(default_factory=dict)
+    cache_dir: Path | None = None
+    """Where this connection's responses are cached, instead of the session's cache."""

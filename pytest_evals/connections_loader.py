@@ -29,6 +29,7 @@ _CONNECTION_KEYS = (
     "prices",
     "headers",
     "params",
+    "cache_dir",
 )
 _PRICE_KEYS = ("input_per_mtok", "output_per_mtok")
 _MODEL_KEYS = ("connection", "name", "temperature", "max_tokens", "seed", "params")
@@ -201,7 +202,15 @@ def _connection(table: _Table, base: Connection | None) -> Connection:
         prices=_prices(table) if "prices" in data else {},
         headers=table.string_map("headers") if "headers" in data else {},
         params=dict(data["params"]) if isinstance(data.get("params"), Mapping) else {},
+        cache_dir=_cache_dir(table) if "cache_dir" in data else None,
     )
+
+
+def _cache_dir(table: _Table) -> Path:
+    # Relative to the pyproject.toml, so recorded responses can ship with a repository.
+    folder = Path(table.string("cache_dir"))
+    base = table.source.parent if table.source is not None else Path.cwd()
+    return folder if folder.is_absolute() else base / folder
 
 
 _DEFAULT = Connection(name="", provider="openai", base_url="", api_key_env=None)

@@ -1,9 +1,11 @@
 """The call engine: every model call (and async target) of a process runs on one event loop
 in a background thread. Items submit work and get a ``concurrent.futures.Future`` back, so
-calls can be started ahead of the item that waits for them.
+the calls of the items coming next are in flight while pytest runs the current one.
 
-One call goes through fixed stages — key, provider, concurrency slot, attempts with backoff,
-the sample — so the response cache, rate limits and cancellation each have one place to go.
+One call goes through fixed stages: the response cache; the session budget; the concurrency
+slots (process cap, connection, eval); the connection's pause after clustered 429s and its
+rate limits (shared by every process of the session); the attempts with backoff; then the
+spend and the cache write.
 """
 
 from __future__ import annotations
@@ -15,20 +17,33 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import TypeVar
 
+from .cache import CachedResponse, CacheMode, ResponseCache, cache_key, mode_reads, mode_writes
 from .connections import Connection
-from .errors import SampleError
+from .errors import BudgetExceeded, CallCancelled, SampleError
 from .pricing import cost_usd
 from .providers import ChatRequest, ChatResponse, Provider, ProviderError, make_provider
 from .records import Sample, TokenUsage
 from .redact import redact
 from .retry import BackoffPolicy, backoff_delay
+from .shared import RateLimit, SessionShared, SpendLedger
 from .spec import ModelRef
 
 T = TypeVar("T")
 
 _CLOSE_TIMEOUT_S = 5.0
+_TOKENS_PER_CHAR = 0.25  # a rough prompt-size estimate for tokens_per_minute
+_DEFAULT_COMPLETION_TOKENS = 256
+
+
+@dataclass(frozen=True)
+class CacheSettings:
+    """The cache mode, and where a connection's responses live (None: not cached)."""
+
+    mode: CacheMode
+    store_for: Callable[[Connection], ResponseCache | None]
 
 
 def _first(*values: T | None) -> T:
@@ -36,6 +51,36 @@ def _first(*values: T | None) -> T:
         if value is not None:
             return value
     raise ValueError("no value given")
+
+
+def _estimated_tokens(request: ChatRequest) -> float:
+    chars = sum(len(str(m.get("content", ""))) for m in request.messages)
+    return chars * _TOKENS_PER_CHAR + (request.max_tokens or _DEFAULT_COMPLETION_TOKENS)
+
+
+def cache_material(connection: Connection, request: ChatRequest) -> dict[str, object]:
+    """Everything that determines a response; never the key or other headers."""
+    return {
+        "provider": connection.provider,
+        "base_url": connection.base_url,
+        "model": request.model,
+        "messages": [dict(m) for m in request.messages],
+        "temperature": request.temperature,
+        "max_tokens": request.max_tokens,
+        "seed": request.seed,
+        "params": {**connection.params, **request.params},
+    }
+
+
+@dataclass
+class _ConnectionState:
+    """Per connection, on the loop's thread."""
+
+    provider: Provider
+    slot: asyncio.Semaphore
+    requests: RateLimit | None
+    tokens: RateLimit | None
+    pause_until: float = 0.0
 
 
 class CallEngine:
@@ -52,6 +97,9 @@ class CallEngine:
         concurrency_cap: int | None = None,
         backoff: BackoffPolicy | None = None,
         rand: Callable[[], float] = random.random,
+        cache: CacheSettings | None = None,
+        shared: SessionShared | None = None,
+        max_cost_usd: float | None = None,
     ) -> None:
         self._connections = connections
         self._environ = environ
@@ -60,13 +108,20 @@ class CallEngine:
         self._concurrency_cap = concurrency_cap
         self._backoff = backoff or BackoffPolicy()
         self._rand = rand
+        self._cache = cache
+        self._shared = shared
+        self._ledger: SpendLedger | None = shared.ledger() if shared and max_cost_usd else None
+        self._max_cost_usd = max_cost_usd
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._closed = False
+        self.stop_reason: str | None = None
+        self.spent_usd = 0.0
         # Touched only on the loop's thread.
-        self._providers: dict[str, Provider] = {}
-        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._states: dict[str, _ConnectionState] = {}
+        self._groups: dict[str, asyncio.Semaphore] = {}
+        self._process_slot: asyncio.Semaphore | None = None
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -95,11 +150,19 @@ class CallEngine:
     def started(self) -> bool:
         return self._loop is not None
 
+    def _slot_for_process(self) -> asyncio.Semaphore | None:
+        if self._concurrency_cap is not None and self._process_slot is None:
+            self._process_slot = asyncio.Semaphore(self._concurrency_cap)
+        return self._process_slot
+
     def submit_coroutine(self, factory: Callable[[], Awaitable[T]]) -> Future[T]:
-        """Run a coroutine (an async target, say) on the engine's loop."""
+        """Run a coroutine (an async target, say) on the engine's loop, under the process's
+        concurrency cap."""
 
         async def run() -> T:
-            return await factory()
+            slot = self._slot_for_process()
+            async with slot if slot is not None else contextlib.nullcontext():
+                return await factory()
 
         loop = self._running_loop()
         return asyncio.run_coroutine_threadsafe(run(), loop)
@@ -111,9 +174,12 @@ class CallEngine:
         *,
         timeout_s: float | None = None,
         retries: int | None = None,
+        group: str | None = None,
+        group_limit: int | None = None,
     ) -> Future[Sample]:
         """Start one chat call. Timeout and retries: the command line's, else the eval's,
-        else the connection's."""
+        else the connection's. ``group_limit`` bounds the calls in flight of one ``group``
+        (an eval's ``concurrency``)."""
         connection = self._connections[model.connection]
         request = ChatRequest(
             model=model.name,
@@ -127,7 +193,7 @@ class CallEngine:
         attempts = 1 + _first(self._retries_override, retries, connection.retries)
         loop = self._running_loop()
         return asyncio.run_coroutine_threadsafe(
-            self._call(connection, request, timeout, attempts), loop
+            self._call(connection, request, timeout, attempts, group, group_limit), loop
         )
 
     # -- one call ---------------------------------------------------------------------------
@@ -143,65 +209,197 @@ class CallEngine:
             )
         return key
 
-    def _provider(self, connection: Connection, api_key: str | None) -> Provider:
-        provider = self._providers.get(connection.name)
-        if provider is None:
+    def _state(self, connection: Connection, api_key: str | None) -> _ConnectionState:
+        state = self._states.get(connection.name)
+        if state is None:
             try:
                 provider = make_provider(connection, api_key)
             except ProviderError as exc:
                 raise SampleError(exc.message) from None
-            self._providers[connection.name] = provider
-        return provider
-
-    def _slot(self, connection: Connection) -> asyncio.Semaphore:
-        slot = self._slots.get(connection.name)
-        if slot is None:
             limit = connection.max_concurrency
             if self._concurrency_cap is not None:
                 limit = min(limit, self._concurrency_cap)
-            slot = self._slots[connection.name] = asyncio.Semaphore(max(limit, 1))
+            shared = self._shared
+            state = self._states[connection.name] = _ConnectionState(
+                provider=provider,
+                slot=asyncio.Semaphore(max(limit, 1)),
+                requests=(
+                    shared.rate_limit(f"{connection.name}-requests", connection.requests_per_minute)
+                    if shared and connection.requests_per_minute
+                    else None
+                ),
+                tokens=(
+                    shared.rate_limit(f"{connection.name}-tokens", connection.tokens_per_minute)
+                    if shared and connection.tokens_per_minute
+                    else None
+                ),
+            )
+        return state
+
+    def _group_slot(self, group: str | None, limit: int | None) -> asyncio.Semaphore | None:
+        if group is None or limit is None:
+            return None
+        slot = self._groups.get(group)
+        if slot is None:
+            slot = self._groups[group] = asyncio.Semaphore(limit)
         return slot
 
+    def _cached(self, connection: Connection, key: str) -> Sample | None:
+        if self._cache is None or not mode_reads(self._cache.mode):
+            return None
+        store = self._cache.store_for(connection)
+        hit = store.get(key) if store is not None else None
+        if hit is None:
+            if self._cache.mode == "replay":
+                raise SampleError(
+                    "not in the response cache, and --evals-cache replay makes no calls"
+                )
+            return None
+        return Sample(
+            output=hit.text,
+            latency_ms=hit.latency_ms,
+            tokens=(
+                None
+                if hit.prompt_tokens is None and hit.completion_tokens is None
+                else TokenUsage(hit.prompt_tokens, hit.completion_tokens)
+            ),
+            cost=hit.cost,
+            cached=True,
+            metadata={"response_model": hit.model},
+        )
+
+    def _check_budget(self) -> None:
+        if self.stop_reason is not None:
+            raise BudgetExceeded(self.stop_reason)
+        if self._ledger is not None and self._max_cost_usd is not None:
+            total = self._ledger.total()
+            if total >= self._max_cost_usd:
+                self._stop_for_budget(total)
+                raise BudgetExceeded(self.stop_reason or "budget reached")
+
+    def _stop_for_budget(self, total: float) -> None:
+        self.stop_reason = (
+            f"--evals-max-cost {self._max_cost_usd:g} reached: the session has spent "
+            f"${total:.4f}; no new calls start"
+        )
+        loop = self._loop
+        if loop is not None:
+            current = asyncio.current_task(loop) if loop.is_running() else None
+            for task in asyncio.all_tasks(loop):
+                if task is not current:
+                    task.cancel()
+
     async def _call(
-        self, connection: Connection, request: ChatRequest, timeout_s: float, attempts: int
+        self,
+        connection: Connection,
+        request: ChatRequest,
+        timeout_s: float,
+        attempts: int,
+        group: str | None,
+        group_limit: int | None,
     ) -> Sample:
+        key = cache_key(cache_material(connection, request))
+        cached = self._cached(connection, key)
+        if cached is not None:
+            return cached
+        self._check_budget()
         api_key = self._api_key(connection)
-        provider = self._provider(connection, api_key)
+        state = self._state(connection, api_key)
         label = f"{connection.name}/{request.model}"
-        async with self._slot(connection):
-            response, latency_ms, used = await self._attempts(
-                provider, request, timeout_s, attempts, label, api_key
-            )
+        process_slot = self._slot_for_process()
+        group_slot = self._group_slot(group, group_limit)
+        try:
+            async with contextlib.AsyncExitStack() as slots:
+                for slot in (process_slot, state.slot, group_slot):
+                    if slot is not None:
+                        await slots.enter_async_context(slot)
+                self._check_budget()
+                response, latency_ms, attempt_ms, used = await self._attempts(
+                    state, request, timeout_s, attempts, label, api_key
+                )
+        except asyncio.CancelledError:
+            raise CallCancelled(self.stop_reason or f"the call to {label} was cancelled") from None
         tokens = (
             None
             if response.prompt_tokens is None and response.completion_tokens is None
             else TokenUsage(response.prompt_tokens, response.completion_tokens)
         )
+        cost = cost_usd(connection, request.model, tokens)
+        self._record_spend(cost)
+        if self._cache is not None and mode_writes(self._cache.mode):
+            store = self._cache.store_for(connection)
+            if store is not None:
+                store.put(
+                    key,
+                    CachedResponse(
+                        text=response.text,
+                        prompt_tokens=response.prompt_tokens,
+                        completion_tokens=response.completion_tokens,
+                        model=response.model,
+                        latency_ms=latency_ms,
+                        cost=cost,
+                    ),
+                )
         return Sample(
             output=response.text,
             latency_ms=latency_ms,
             tokens=tokens,
-            cost=cost_usd(connection, request.model, tokens),
-            metadata={"attempts": used, "response_model": response.model},
+            cost=cost,
+            metadata={
+                "attempts": used,
+                "attempt_latency_ms": attempt_ms,
+                "response_model": response.model,
+            },
         )
+
+    def _record_spend(self, cost: float | None) -> None:
+        if cost is None:
+            return
+        self.spent_usd += cost
+        if self._ledger is not None and self._max_cost_usd is not None:
+            total = self._ledger.add(cost)
+            if total >= self._max_cost_usd and self.stop_reason is None:
+                self._stop_for_budget(total)
+
+    async def _wait_for_turn(self, state: _ConnectionState, request: ChatRequest) -> None:
+        """The connection's pause after a 429, then its request and token rate limits."""
+        loop = asyncio.get_running_loop()
+        while state.pause_until > loop.time():
+            await asyncio.sleep(state.pause_until - loop.time())
+        if state.requests is not None:
+            await asyncio.sleep(state.requests.reserve())
+        if state.tokens is not None:
+            await asyncio.sleep(state.tokens.reserve(_estimated_tokens(request)))
 
     async def _attempts(
         self,
-        provider: Provider,
+        state: _ConnectionState,
         request: ChatRequest,
         timeout_s: float,
         attempts: int,
         label: str,
         api_key: str | None,
-    ) -> tuple[ChatResponse, float, int]:
-        """The response, the successful attempt's latency and how many attempts it took."""
+    ) -> tuple[ChatResponse, float, float, int]:
+        """The response; the milliseconds from the first attempt to the success, retries
+        and backoff included (what the user of the model waits); the successful attempt's
+        milliseconds; and how many attempts it took."""
+        first_started = 0.0
         for attempt in range(1, attempts + 1):
+            await self._wait_for_turn(state, request)
             started = time.perf_counter()
+            if attempt == 1:
+                first_started = started
             try:
                 response = await asyncio.wait_for(
-                    provider.complete(request, timeout_s=timeout_s), timeout_s
+                    state.provider.complete(request, timeout_s=timeout_s), timeout_s
                 )
-                return response, (time.perf_counter() - started) * 1000, attempt
+                finished = time.perf_counter()
+                return (
+                    response,
+                    (finished - first_started) * 1000,
+                    (finished - started) * 1000,
+                    attempt,
+                )
             except (asyncio.TimeoutError, TimeoutError):
                 error = ProviderError(f"timed out after {timeout_s:g} s", retryable=True)
             except ProviderError as exc:
@@ -213,24 +411,42 @@ class CallEngine:
                 raise SampleError(
                     redact(f"the call to {label} failed after {tries}: {error.message}", [api_key])
                 )
-            await asyncio.sleep(
-                backoff_delay(
-                    attempt, policy=self._backoff, retry_after=error.retry_after, rand=self._rand
-                )
+            delay = backoff_delay(
+                attempt, policy=self._backoff, retry_after=error.retry_after, rand=self._rand
             )
+            if error.status == 429:
+                # 429s come in clusters: hold back every call of the connection, not just
+                # this one, so the server gets the quiet it asked for.
+                loop = asyncio.get_running_loop()
+                state.pause_until = max(state.pause_until, loop.time() + delay)
+            await asyncio.sleep(delay)
         raise AssertionError("unreachable: the loop returns or raises")
 
-    # -- shutdown ---------------------------------------------------------------------------
+    # -- stopping ---------------------------------------------------------------------------
+
+    def cancel_all(self) -> None:
+        """Cancel every call in flight or waiting (``-x``, Ctrl-C, the end of the session)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+
+        def cancel() -> None:
+            for task in asyncio.all_tasks(loop):
+                task.cancel()
+
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(cancel)
 
     async def _close_providers(self) -> None:
-        for provider in self._providers.values():
+        for state in self._states.values():
             # Closing is best effort: the process is ending.
             with contextlib.suppress(Exception):
-                await provider.aclose()
-        self._providers.clear()
+                await state.provider.aclose()
+        self._states.clear()
 
     def close(self) -> None:
-        """Close the providers' connections and stop the loop. Idempotent."""
+        """Cancel what is left, close the providers' connections and stop the loop.
+        Idempotent."""
         with self._lock:
             if self._closed:
                 return
@@ -238,6 +454,7 @@ class CallEngine:
             loop, thread = self._loop, self._thread
         if loop is None or thread is None:
             return
+        self.cancel_all()
         with contextlib.suppress(Exception):
             closing = asyncio.run_coroutine_threadsafe(self._close_providers(), loop)
             closing.result(_CLOSE_TIMEOUT_S)

@@ -62,3 +62,11 @@ class SampleError(Exception):
 
     The message is already safe to show (API keys redacted).
     """
+
+
+class BudgetExceeded(SampleError):
+    """``--evals-max-cost`` is reached: no new calls start."""
+
+
+class CallCancelled(SampleError):
+    """The session is stopping: the call was cancelled or never started."""

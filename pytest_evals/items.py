@@ -10,17 +10,19 @@ import functools
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from .connections import Connection
 from .connections_loader import parse_model_ref
-from .errors import EvalInputError, SampleError
+from .errors import BudgetExceeded, EvalInputError, SampleError
 from .failures import error_text, quality_failure_text
 from .outcome import RecordContext, completed_record, error_record
 from .records import ResultRecord, Sample
-from .sampling import SampleSource, start_sample, wait_sample
+from .sampling import SampleSource, can_start_early, start_sample, wait_sample
 from .scorers import builtin_registry
 from .scorers.base import ScoringContext
 from .scoring import BoundScorer, Outcome, ScorerCrash, bind_scorers, score_sample
@@ -114,7 +116,7 @@ class EvalSpecFile(pytest.File):
             # Registered first so --strict-markers accepts the spec's tags.
             self.config.addinivalue_line("markers", f"{tag}: eval tag from a spec file")
             self.add_marker(tag)
-        yield from self._items(spec, models, target, scorers)
+        yield from self._items(spec, models, target, scorers, connections)
 
     def _models(self, spec: EvalSpec, connections: Mapping[str, Any]) -> list[ModelRef]:
         override = self._state().settings.model_override
@@ -132,6 +134,8 @@ class EvalSpecFile(pytest.File):
 
     def _check_api_keys(self, models: Sequence[ModelRef], connections: Mapping[str, Any]) -> None:
         state = self._state()
+        if state.settings.cache_mode == "replay":
+            return  # replay makes no calls: no key needed
         missing: dict[str, str] = {}
         for model in models:
             env_name = connections[model.connection].api_key_env
@@ -158,6 +162,7 @@ class EvalSpecFile(pytest.File):
         models: Sequence[ModelRef],
         target: Target | None,
         scorers: list[BoundScorer],
+        connections: Mapping[str, Connection],
     ) -> Iterator[DatapointItem]:
         model_parts = _model_id_parts(models)
         seen: set[str] = set()
@@ -172,12 +177,14 @@ class EvalSpecFile(pytest.File):
                     part = f"{part}_{len(seen)}"
                 seen.add(part)
                 source = SampleSource(spec, None if datapoint.has_output else model, target)
+                connection = connections[model.connection] if model is not None else None
                 yield DatapointItem.from_parent(
                     self,
                     name=f"{spec.name}[{part}]",
                     spec=spec,
                     datapoint=datapoint,
                     model=model,
+                    connection=connection,
                     source=source,
                     scorers=scorers,
                     repeat=1 if datapoint.has_output else (settings.repeat or spec.repeat),
@@ -197,6 +204,7 @@ class DatapointItem(pytest.Item):
         spec: EvalSpec,
         datapoint: Datapoint,
         model: ModelRef | None,
+        connection: Connection | None,
         source: SampleSource,
         scorers: list[BoundScorer],
         repeat: int,
@@ -206,26 +214,42 @@ class DatapointItem(pytest.Item):
         self.spec = spec
         self.datapoint = datapoint
         self.model = model
+        self.connection = connection
         self.source = source
         self.scorers = scorers
         self.repeat = repeat
         self.run_id = run_id(spec, model)
         self.record: ResultRecord | None = None
+        self._futures: list[Future[Sample]] | None = None
         self._samples: list[Sample] = []
         self._context = RecordContext(spec.name, model.label if model else None)
 
     # -- phases --------------------------------------------------------------------------
 
+    @property
+    def can_start_early(self) -> bool:
+        return can_start_early(self.source, self.datapoint)
+
+    def start(self) -> None:
+        """Start producing the samples, if not started yet: the prefetcher calls this for
+        the items coming next, so their calls are in flight while earlier items run."""
+        if self._futures is None:
+            state = self.config.stash[STATE_KEY]
+            self._futures = [
+                start_sample(self.source, self.datapoint, state.engine) for _ in range(self.repeat)
+            ]
+
     def setup(self) -> None:
-        state = self.config.stash[STATE_KEY]
-        futures = [
-            start_sample(self.source, self.datapoint, state.engine) for _ in range(self.repeat)
-        ]
+        self.start()
+        futures, self._futures = self._futures or [], []
         try:
             self._samples = [wait_sample(f) for f in futures]
         except SampleError as exc:
             for future in futures:
                 future.cancel()
+            if isinstance(exc, BudgetExceeded):
+                # Not this datapoint's fault: the session stops, as on Ctrl-C.
+                pytest.exit(str(exc), returncode=pytest.ExitCode.INTERRUPTED)
             self._finish(error_record(self._context, self.datapoint, str(exc)))
             raise EvalSampleError(self.record) from None  # type: ignore[arg-type]
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from .cache import CACHE_MODES, CacheMode
+
 # `--evals` given without a path: use the ini `evals_paths` list.
 USE_INI_PATHS = ""
 
@@ -58,6 +60,16 @@ def _model(text: str) -> str:
             f"expected CONNECTION/MODEL such as openai/gpt-4o-mini, got {text!r}"
         )
     return text
+
+
+def _usd(text: str) -> float:
+    try:
+        value = float(text.lstrip("$"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an amount in USD, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected an amount above 0, got {text}")
+    return value
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -148,6 +160,33 @@ def add_options(parser: pytest.Parser) -> None:
         help="default for --evals-concurrency",
     )
     parser.addini("evals_json", type="string", default="", help="default for --evals-json")
+    group.addoption(
+        "--evals-cache",
+        dest="evals_cache",
+        choices=CACHE_MODES,
+        default=None,
+        help="response cache: on (default: read and write), off, refresh (call and "
+        "overwrite), replay (cached responses only; a miss is an error)",
+    )
+    group.addoption(
+        "--evals-cache-dir",
+        dest="evals_cache_dir",
+        metavar="DIR",
+        default=None,
+        help="where cached responses live (default: .pytest_cache/d/pytest-evals)",
+    )
+    group.addoption(
+        "--evals-max-cost",
+        dest="evals_max_cost",
+        type=_usd,
+        metavar="USD",
+        default=None,
+        help="stop starting new calls once the session has spent USD; runs end cancelled",
+    )
+    parser.addini("evals_cache", type="string", default="", help="default for --evals-cache")
+    parser.addini(
+        "evals_cache_dir", type="string", default="", help="default for --evals-cache-dir"
+    )
 
 
 @dataclass(frozen=True)
@@ -164,6 +203,9 @@ class EvalsSettings:
     summary_md_path: Path | None
     fail_under: float | None
     strict: bool
+    cache_mode: CacheMode = "on"
+    cache_dir: Path | None = None
+    max_cost_usd: float | None = None
 
     @property
     def active(self) -> bool:
@@ -198,6 +240,22 @@ def resolve_settings(config: pytest.Config) -> EvalsSettings:
         str(config.getini("evals_json")).strip() or None
     )
     md_option: str | None = config.getoption("evals_summary_md")
+    cache_mode = (
+        config.getoption("evals_cache") or str(config.getini("evals_cache")).strip() or "on"
+    )
+    if cache_mode not in CACHE_MODES:
+        raise pytest.UsageError(
+            f"ini option evals_cache: expected one of {', '.join(CACHE_MODES)}, got {cache_mode!r}"
+        )
+    cache_dir_option: str | None = config.getoption("evals_cache_dir")
+    ini_cache_dir = str(config.getini("evals_cache_dir")).strip()
+    if cache_dir_option:
+        cache_dir: Path | None = invocation_dir / cache_dir_option
+    elif ini_cache_dir:
+        base = config.inipath.parent if config.inipath else config.rootpath
+        cache_dir = base / ini_cache_dir
+    else:
+        cache_dir = None
     return EvalsSettings(
         paths=tuple(dict.fromkeys(p.resolve() for p in paths)),
         model_override=config.getoption("evals_model"),
@@ -209,4 +267,7 @@ def resolve_settings(config: pytest.Config) -> EvalsSettings:
         summary_md_path=invocation_dir / md_option if md_option else None,
         fail_under=config.getoption("evals_fail_under"),
         strict=bool(config.getoption("evals_strict")),
+        cache_mode=cache_mode,
+        cache_dir=cache_dir,
+        max_cost_usd=config.getoption("evals_max_cost"),
     )

@@ -3,8 +3,13 @@ aggregation and reports live in ``controller.py``."""
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import shutil
+import signal
+import tempfile
+import threading
+from collections.abc import Callable, Generator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,11 +17,57 @@ from . import hookspecs
 from .controller import EvalsController
 from .items import STATE_KEY, DatapointItem, EvalSampleError, EvalSpecFile
 from .options import add_options, resolve_settings
+from .prefetch import Prefetcher
 from .state import EvalsState
 
 SPEC_SUFFIXES = (".eval.yaml", ".eval.yml")
 _CONTROLLER_NAME = "pytest-evals-controller"
+_XDIST_BRIDGE_NAME = "pytest-evals-xdist"
+_SHARED_DIR_KEY = "pytest_evals_shared_dir"
 _META_SENT_KEY = pytest.StashKey[set[str]]()
+_PREFETCH_KEY = pytest.StashKey[Prefetcher]()
+_SIGTERM_KEY = pytest.StashKey[Any]()
+_OWNED_DIR_KEY = pytest.StashKey[Path]()
+
+
+class _XdistBridge:
+    """On the controller: hands every worker the session's shared folder."""
+
+    def __init__(self, shared_dir: Path) -> None:
+        self.shared_dir = shared_dir
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput[_SHARED_DIR_KEY] = str(self.shared_dir)
+
+
+def _raise_keyboard_interrupt(signum: int, frame: Any) -> None:
+    # SIGTERM (a CI timeout, `kill`) ends the session like Ctrl-C: calls are cancelled and
+    # the reports are still written.
+    raise KeyboardInterrupt(f"received signal {signum}")
+
+
+def _install_sigterm(config: pytest.Config) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        config.stash[_SIGTERM_KEY] = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+
+
+def _shared_dir(config: pytest.Config) -> Path:
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None and _SHARED_DIR_KEY in workerinput:
+        return Path(workerinput[_SHARED_DIR_KEY])
+    folder = Path(tempfile.mkdtemp(prefix="pytest-evals-"))
+    config.stash[_OWNED_DIR_KEY] = folder
+    return folder
+
+
+def _default_cache_dir(config: pytest.Config) -> Callable[[], Path] | None:
+    cache = getattr(config, "cache", None)
+    if cache is not None:
+        return lambda: Path(cache.mkdir("pytest-evals"))
+    return lambda: config.rootpath / ".pytest-evals" / "cache"
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -68,20 +119,34 @@ def pytest_configure(config: pytest.Config) -> None:
     explicit = _explicit_spec_files(config)
     if not settings.active and not explicit:
         return
+    shared_dir = _shared_dir(config)
     config.stash[STATE_KEY] = EvalsState(
-        settings=settings, pyproject=_find_pyproject(config), explicit_files=explicit
+        settings=settings,
+        pyproject=_find_pyproject(config),
+        explicit_files=explicit,
+        default_cache_dir=_default_cache_dir(config),
+        shared_dir=shared_dir,
     )
     config.stash[_META_SENT_KEY] = set()
     if settings.active:
         _add_collection_args(config, settings.paths)
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(EvalsController(config, settings), _CONTROLLER_NAME)
+        if config.pluginmanager.hasplugin("xdist"):
+            config.pluginmanager.register(_XdistBridge(shared_dir), _XDIST_BRIDGE_NAME)
+    _install_sigterm(config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(STATE_KEY, None)
     if state is not None:
         state.close()
+    previous = config.stash.get(_SIGTERM_KEY, None)
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
+    owned = config.stash.get(_OWNED_DIR_KEY, None)
+    if owned is not None:
+        shutil.rmtree(owned, ignore_errors=True)
 
 
 def _wanted(config: pytest.Config, file_path: Path) -> bool:
@@ -107,10 +172,41 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if state is None:
         return
     totals: dict[str, int] = {}
+    limits: set[int] = set()
     for item in session.items:
         if isinstance(item, DatapointItem):
             totals[item.run_id] = totals.get(item.run_id, 0) + 1
+            if item.connection is not None:
+                limits.add(item.connection.max_concurrency)
     state.run_totals = totals
+    # Twice the calls that can be in flight keeps the engine busy while items report.
+    in_flight = max(limits, default=16)
+    if state.settings.concurrency is not None:
+        in_flight = min(in_flight, state.settings.concurrency)
+    state.prefetch_window = 2 * in_flight
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    state = session.config.stash.get(STATE_KEY, None)
+    if state is not None:
+        session.config.stash[_PREFETCH_KEY] = Prefetcher(
+            session.items, state.prefetch_window, session.config.pluginmanager.get_plugins()
+        )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    prefetcher = item.config.stash.get(_PREFETCH_KEY, None)
+    if prefetcher is not None:
+        prefetcher.before(item)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Stop what was started ahead for items that will not run (``-x``, ``--maxfail``)."""
+    state = session.config.stash.get(STATE_KEY, None)
+    if state is not None:
+        state.cancel_calls()
 
 
 @pytest.hookimpl(wrapper=True)

@@ -18,6 +18,11 @@ BUILTIN_PRICES = MappingProxyType(
         "gpt-4.1": Prices(2.00, 8.00),
         "gpt-4.1-mini": Prices(0.40, 1.60),
         "gpt-4.1-nano": Prices(0.10, 0.40),
+        "gpt-5": Prices(1.25, 10.00),
+        "gpt-5-mini": Prices(0.25, 2.00),
+        "gpt-5-nano": Prices(0.05, 0.40),
+        "o1": Prices(15.00, 60.00),
+        "o3": Prices(2.00, 8.00),
         "o3-mini": Prices(1.10, 4.40),
         "o4-mini": Prices(1.10, 4.40),
         "gpt-3.5-turbo": Prices(0.50, 1.50),
@@ -25,7 +30,10 @@ BUILTIN_PRICES = MappingProxyType(
         "claude-3-5-sonnet": Prices(3.00, 15.00),
         "claude-3-7-sonnet": Prices(3.00, 15.00),
         "claude-sonnet-4": Prices(3.00, 15.00),
+        "claude-sonnet-4-5": Prices(3.00, 15.00),
         "claude-opus-4": Prices(15.00, 75.00),
+        "claude-opus-4-1": Prices(15.00, 75.00),
+        "claude-haiku-4-5": Prices(1.00, 5.00),
         "claude-3-haiku": Prices(0.25, 1.25),
     }
 )

@@ -7,14 +7,18 @@ from collections.abc import Iterable
 
 REDACTED = "[REDACTED]"
 
-# Tokens that look like credentials even when we don't know the key: a bearer token, or
-# the sk-/sk-ant- style keys vendors issue.
-_LOOKS_LIKE_KEY = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}|\bsk-[A-Za-z0-9_-]{8,}")
+# Tokens that look like credentials even when we don't know the key: a bearer token, an
+# ``x-api-key`` header value, or the sk-/sk-ant- style keys vendors issue. Servers echo
+# these back in error bodies, and a proxy may hold a key other than the one we sent.
+_LOOKS_LIKE_KEY = re.compile(
+    r"(?i)(bearer\s+|x-api-key[\"']?\s*[:=]\s*[\"']?)[A-Za-z0-9._~+/=-]{8,}"
+    r"|\bsk-[A-Za-z0-9_-]{8,}"
+)
 
 
 def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
     """``text`` with every known secret, and anything shaped like a key, replaced."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, REDACTED)
+    # Longest first, so a secret that contains another is not left half-replaced.
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
     return _LOOKS_LIKE_KEY.sub(lambda m: (m.group(1) or "") + REDACTED, text)

@@ -3,7 +3,9 @@ server's ``Retry-After`` asks. Pure functions."""
 
 from __future__ import annotations
 
+import datetime
 import email.utils
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,13 +23,18 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
         return None
     text = value.strip()
     try:
-        return max(0.0, float(text))
+        seconds = float(text)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError):
         return None
+    if when.tzinfo is None:
+        # HTTP dates are GMT; a "-0000" zone parses as naive, which would read as local time.
+        when = when.replace(tzinfo=datetime.timezone.utc)
     return max(0.0, when.timestamp() - now)
 
 
@@ -43,7 +50,8 @@ def backoff_delay(
     Full jitter (a uniform draw below the exponential ceiling) spreads the retries of many
     concurrent calls so they don't hit a recovering server at the same instant.
     """
-    ceiling = min(policy.cap_s, policy.base_s * (2 ** (attempt - 1)))
+    # The exponent is clamped so that absurd retry counts can't overflow the float.
+    ceiling = min(policy.cap_s, policy.base_s * 2.0 ** min(max(attempt - 1, 0), 60))
     delay: float = ceiling * rand()
     if retry_after is not None:
         delay = max(delay, min(retry_after, policy.max_retry_after_s))

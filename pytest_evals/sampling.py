@@ -31,6 +31,8 @@ class Engine(Protocol):
         *,
         timeout_s: float | None = None,
         retries: int | None = None,
+        group: str | None = None,
+        group_limit: int | None = None,
     ) -> Future[Sample]: ...
 
     def submit_coroutine(self, factory: Callable[[], Awaitable[T]]) -> Future[T]: ...
@@ -107,7 +109,20 @@ def start_sample(
         build_messages(spec, datapoint),
         timeout_s=spec.timeout_s,
         retries=spec.retries,
+        group=f"{spec.path}::{source.model.label}",
+        group_limit=spec.concurrency,
     )
+
+
+def can_start_early(source: SampleSource, datapoint: Datapoint) -> bool:
+    """Whether the sample can be started before the item runs: model calls and async
+    targets run on the engine's loop; a sync target runs in the item, where its output
+    is captured."""
+    if datapoint.has_output:
+        return False
+    if source.target is not None:
+        return is_async(source.target)
+    return source.model is not None
 
 
 def wait_sample(future: Future[Sample]) -> Sample:

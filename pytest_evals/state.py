@@ -5,15 +5,27 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .cache import ResponseCache
 from .connections import Connection
 from .connections_loader import load_connections
 from .errors import EvalInputError
 from .options import EvalsSettings
+from .shared import SessionShared
+
+
+class EvalsCacheWarning(UserWarning):
+    """The response cache could not be read or written; the run goes on without it."""
+
+
+def _warn_cache(message: str) -> None:
+    warnings.warn(EvalsCacheWarning(message), stacklevel=2)
+
 
 if TYPE_CHECKING:
     from .engine import CallEngine
@@ -50,8 +62,15 @@ class EvalsState:
     explicit_files: frozenset[Path] = frozenset()
     run_totals: dict[str, int] = field(default_factory=dict)
     reported_missing_keys: set[str] = field(default_factory=set)
+    default_cache_dir: Callable[[], Path] | None = None
+    """The session's cache folder when neither the flag, the ini key nor the connection
+    names one (pytest's cache dir); called only when a response is cached."""
+    shared_dir: Path | None = None
+    """The session folder every process of the session shares (rate limits, spend)."""
+    prefetch_window: int = 32
     _connections: dict[str, Connection] | None = None
     _engine: CallEngine | None = None
+    _stores: dict[Path, ResponseCache] = field(default_factory=dict)
 
     def connections(self) -> dict[str, Connection]:
         """Built-in and configured connections; EvalInputError when the config is bad."""
@@ -64,16 +83,39 @@ class EvalsState:
     def engine(self) -> CallEngine:
         if self._engine is None:
             # Imported on first use: grade-only sessions never load httpx.
-            from .engine import CallEngine
+            from .engine import CacheSettings, CallEngine
 
+            settings = self.settings
             self._engine = CallEngine(
                 self.connections(),
                 environ=os.environ,
-                timeout_override=self.settings.timeout_s,
-                retries_override=self.settings.retries,
-                concurrency_cap=self.settings.concurrency,
+                timeout_override=settings.timeout_s,
+                retries_override=settings.retries,
+                concurrency_cap=settings.concurrency,
+                cache=(
+                    None
+                    if settings.cache_mode == "off"
+                    else CacheSettings(settings.cache_mode, self._store_for)
+                ),
+                shared=SessionShared(self.shared_dir) if self.shared_dir is not None else None,
+                max_cost_usd=settings.max_cost_usd,
             )
         return self._engine
+
+    def _store_for(self, connection: Connection) -> ResponseCache | None:
+        folder = connection.cache_dir or self.settings.cache_dir
+        if folder is None and self.default_cache_dir is not None:
+            folder = self.default_cache_dir()
+        if folder is None:
+            return None
+        store = self._stores.get(folder)
+        if store is None:
+            store = self._stores[folder] = ResponseCache(folder, warn=_warn_cache)
+        return store
+
+    def cancel_calls(self) -> None:
+        if self._engine is not None:
+            self._engine.cancel_all()
 
     def close(self) -> None:
         if self._engine is not None:

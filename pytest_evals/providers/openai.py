@@ -18,6 +18,9 @@ from ..retry import parse_retry_after
 from .base import ChatRequest, ChatResponse, ProviderError
 
 _MESSAGE_LIMIT = 500
+_DEFAULT_MAX_CONNECTIONS = 100
+# Request Timeout and Too Many Requests: the request may well succeed when sent again.
+_RETRYABLE_CLIENT_ERRORS = frozenset({408, 429})
 
 
 def _short(text: str) -> str:
@@ -82,7 +85,7 @@ class OpenAIProvider:
         *,
         headers: Mapping[str, str],
         extra_params: Mapping[str, Any],
-        max_connections: int,
+        max_connections: int = _DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         self._url = base_url.rstrip("/") + "/chat/completions"
         self._api_key = api_key
@@ -103,7 +106,10 @@ class OpenAIProvider:
         return self._client
 
     def payload(self, request: ChatRequest) -> dict[str, Any]:
-        body: dict[str, Any] = {"model": request.model, "messages": list(request.messages)}
+        body: dict[str, Any] = {
+            "model": request.model,
+            "messages": [dict(m) for m in request.messages],
+        }
         if request.temperature is not None:
             body["temperature"] = request.temperature
         if request.max_tokens is not None:
@@ -130,7 +136,7 @@ class OpenAIProvider:
                 self._safe(f"connection error: {type(exc).__name__}: {exc}"), retryable=True
             ) from None
         status = response.status_code
-        if status == 429 or status >= 500:
+        if status in _RETRYABLE_CLIENT_ERRORS or status >= 500:
             raise ProviderError(
                 self._safe(f"HTTP {status}: {_error_message(response)}"),
                 retryable=True,
@@ -140,6 +146,12 @@ class OpenAIProvider:
         if status >= 400:
             raise ProviderError(
                 self._safe(f"HTTP {status}: {_error_message(response)}"), status=status
+            )
+        if not 200 <= status < 300:
+            # Redirects are not followed: a base_url that redirects is misconfigured.
+            where = response.headers.get("location", "")
+            raise ProviderError(
+                self._safe(f"HTTP {status}: unexpected answer {where}".rstrip()), status=status
             )
         try:
             return parse_completion(body)

@@ -12,6 +12,8 @@ import pytest
 from pytest_evals.connections import Connection, Prices
 from pytest_evals.engine import CallEngine
 from pytest_evals.errors import SampleError
+from pytest_evals.providers import Provider, ProviderError, make_provider
+from pytest_evals.providers.openai import OpenAIProvider
 from pytest_evals.retry import BackoffPolicy
 from pytest_evals.spec import ModelRef
 
@@ -103,6 +105,18 @@ def test_retry_after_is_honoured(server: FakeOpenAI) -> None:
     assert second - first >= 0.29
 
 
+def test_latency_counts_the_retries_and_metadata_the_last_attempt(server: FakeOpenAI) -> None:
+    server.retry_after_s = 0.3
+    server.fail_next(1, "429")
+    engine = _engine(server)
+    try:
+        sample = engine.submit_chat(MODEL, MESSAGES).result(10)
+    finally:
+        engine.close()
+    assert sample.latency_ms is not None and sample.latency_ms >= 290
+    assert 0 < sample.metadata["attempt_latency_ms"] < 290
+
+
 def test_a_hanging_server_gives_an_error_after_the_timeout(server: FakeOpenAI) -> None:
     server.fail_next(5, "hang")
     engine = _engine(server, timeout_s=0.3, retries=1)
@@ -169,6 +183,20 @@ def test_calls_in_flight_are_bounded_per_connection() -> None:
     assert elapsed < 2.0  # 40 calls x 0.2 s / 8 = 1 s, not 8 s
 
 
+def test_the_server_takes_a_burst_of_slow_calls() -> None:
+    with FakeOpenAI(latency_s=0.3) as server:
+        engine = _engine(server, max_concurrency=64)
+        started = time.monotonic()
+        try:
+            for future in [engine.submit_chat(MODEL, MESSAGES) for _ in range(64)]:
+                future.result(20)
+        finally:
+            engine.close()
+        elapsed = time.monotonic() - started
+    assert server.max_in_flight == 64
+    assert elapsed < 1.5
+
+
 def test_the_concurrency_cap_lowers_the_bound() -> None:
     with FakeOpenAI(latency_s=0.05) as server:
         engine = _engine(server, max_concurrency=8, concurrency_cap=2)
@@ -205,3 +233,48 @@ def test_no_thread_until_used_and_close_is_idempotent(server: FakeOpenAI) -> Non
     used.close()
     with pytest.raises(RuntimeError, match="closed"):
         used.submit_chat(MODEL, MESSAGES)
+
+
+def test_connection_params_then_model_params_are_sent(server: FakeOpenAI) -> None:
+    connection = Connection(
+        name="local",
+        provider="openai",
+        base_url=server.base_url + "/",
+        api_key_env=None,
+        headers={"X-Team": "evals"},
+        params={"top_p": 0.5, "user": "ci"},
+    )
+    engine = CallEngine({"local": connection}, environ={}, backoff=FAST)
+    try:
+        engine.submit_chat(MODEL, MESSAGES).result(10)
+    finally:
+        engine.close()
+    sent = server.requests[0]
+    assert sent["body"]["top_p"] == 1 and sent["body"]["user"] == "ci"
+    assert sent["headers"]["X-Team"] == "evals"
+    assert "Authorization" not in sent["headers"]
+
+
+def test_an_unknown_provider_kind_is_an_error_naming_it(server: FakeOpenAI) -> None:
+    connection = Connection("odd", "carrier-pigeon", server.base_url, None)
+    engine = CallEngine({"odd": connection}, environ={}, backoff=FAST)
+    try:
+        with pytest.raises(SampleError, match="provider 'carrier-pigeon' is not supported yet"):
+            engine.submit_chat(ModelRef("odd", "m"), MESSAGES).result(10)
+    finally:
+        engine.close()
+    assert server.request_count == 0
+
+
+def test_plugins_can_add_provider_kinds() -> None:
+    made: list[str | None] = []
+
+    def factory(connection: Connection, api_key: str | None) -> Provider:
+        made.append(api_key)
+        return OpenAIProvider(connection.base_url, api_key, headers={}, extra_params={})
+
+    connection = Connection("mine", "mine", "http://127.0.0.1:1/v1", None)
+    provider = make_provider(connection, "k", factories={"mine": factory})
+    assert isinstance(provider, OpenAIProvider) and made == ["k"]
+    with pytest.raises(ProviderError, match="supported: openai"):
+        make_provider(connection, "k")

@@ -50,6 +50,11 @@ def test_retry_after_seconds_and_http_date() -> None:
     )
     assert parse_retry_after(None, now=now) is None
     assert parse_retry_after("soon", now=now) is None
+    assert parse_retry_after("nan", now=now) is None
+    assert parse_retry_after("-5", now=now) == 0.0
+    # A "-0000" zone parses as a naive datetime: still GMT, not local time.
+    zoneless = email.utils.formatdate(now + 30).rsplit(" ", 1)[0] + " -0000"
+    assert parse_retry_after(zoneless, now=now) == pytest.approx(30, abs=1)
 
 
 def test_backoff_grows_is_capped_jittered_and_honours_retry_after() -> None:
@@ -61,6 +66,7 @@ def test_backoff_grows_is_capped_jittered_and_honours_retry_after() -> None:
     assert backoff_delay(3, policy=policy, retry_after=None, rand=lambda: 0.25) == 1.0
     assert backoff_delay(1, policy=policy, retry_after=5.0, rand=lambda: 0.5) == 5.0
     assert backoff_delay(1, policy=policy, retry_after=600.0, rand=lambda: 0.5) == 60.0
+    assert backoff_delay(10_000, policy=policy, retry_after=None, rand=lambda: 1.0) == 8.0
 
 
 def test_redact_known_secrets_and_key_shaped_tokens() -> None:
@@ -71,3 +77,9 @@ def test_redact_known_secrets_and_key_shaped_tokens() -> None:
     assert cleaned.count(REDACTED) == 3
     assert "Bearer [REDACTED]" in cleaned
     assert redact("nothing to hide", ["k"]) == "nothing to hide"
+
+
+def test_redact_api_key_headers_overlapping_and_short_secrets() -> None:
+    assert redact('{"x-api-key": "abcdefgh12345"}') == '{"x-api-key": "[REDACTED]"}'
+    assert redact("key=abc-long-secret", ["abc", "abc-long-secret"]) == f"key={REDACTED}"
+    assert redact("pin 1234", ["1234"]) == f"pin {REDACTED}"
