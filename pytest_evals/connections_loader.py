@@ -38,17 +38,20 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 def builtin_connections(environ: Mapping[str, str]) -> dict[str, Connection]:
     """``openai`` and ``anthropic``, usable without any configuration."""
+    # Stripped of a trailing "/" like configured base URLs, so both spell one endpoint alike.
+    openai_url = environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
+    anthropic_url = environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com/v1"
     return {
         "openai": Connection(
             name="openai",
             provider="openai",
-            base_url=environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1",
+            base_url=openai_url.rstrip("/"),
             api_key_env="OPENAI_API_KEY",
         ),
         "anthropic": Connection(
             name="anthropic",
             provider="anthropic",
-            base_url=environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com/v1",
+            base_url=anthropic_url.rstrip("/"),
             api_key_env="ANTHROPIC_API_KEY",
         ),
     }
@@ -77,10 +80,12 @@ class _Table:
             if header.match(line):
                 if key is None:
                     return number + 1
+                # A nested key (``prices.input_per_mtok``) is shown at its table's line.
+                first = key.split(".")[0]
                 for offset, below in enumerate(lines[number + 1 :], start=number + 2):
                     if below.lstrip().startswith("["):
                         return number + 1
-                    if re.match(rf"^\s*{re.escape(key)}\s*=", below):
+                    if re.match(rf"^\s*\"?{re.escape(first)}\"?\s*=", below):
                         return offset
                 return number + 1
         return None
@@ -125,7 +130,12 @@ def _prices(table: _Table) -> dict[str, Prices]:
         numbers: list[float] = []
         for key in _PRICE_KEYS:
             number = entry.get(key)
-            if isinstance(number, bool) or not isinstance(number, (int, float)) or number < 0:
+            if (
+                isinstance(number, bool)
+                or not isinstance(number, (int, float))
+                or not math.isfinite(number)
+                or number < 0
+            ):
                 raise table.error(f"{where}.{key}", f"must be a number >= 0, got {number!r}")
             numbers.append(float(number))
         return Prices(numbers[0], numbers[1])
@@ -258,6 +268,7 @@ def parse_model_ref(
     params}``; EvalInputError naming ``key`` (e.g. ``models[1].temperature``) otherwise."""
     if isinstance(value, str):
         connection, _, name = value.strip().partition("/")
+        connection, name = connection.strip(), name.strip()
         if not connection or not name:
             raise EvalInputError(
                 f"expected 'CONNECTION/MODEL' such as openai/gpt-4o-mini, got {value!r}", key=key
@@ -278,7 +289,7 @@ def parse_model_ref(
     model_name: Any = value.get("name")
     if not isinstance(connection_name, str) or not connection_name:
         raise EvalInputError("needs 'connection' (a connection name)", key=f"{key}.connection")
-    if not isinstance(model_name, str) or not model_name:
+    if not isinstance(model_name, str) or not model_name.strip():
         raise EvalInputError("needs 'name' (the model name)", key=f"{key}.name")
     if connection_name not in connections:
         raise _unknown_connection(connection_name, connections, f"{key}.connection")

@@ -49,7 +49,9 @@ class Selection:
 
 def _read_text(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        # utf-8-sig: spreadsheet exports start with a byte-order mark, which would otherwise
+        # become part of the first column's name (or make the JSON invalid).
+        return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise EvalInputError("file not found", path=path) from None
     except UnicodeDecodeError as exc:
@@ -75,10 +77,16 @@ def _jsonl(path: Path, text: str) -> list[RawDatapoint]:
             continue
         try:
             value = json.loads(line)
-        except ValueError as exc:
-            raise EvalInputError(f"invalid JSON: {exc}", path=path, line=number) from None
+        except json.JSONDecodeError as exc:
+            # The decoder's own "line 1 column N" counts within this one line: show the column.
+            raise EvalInputError(
+                f"invalid JSON: {exc.msg} (column {exc.colno})", path=path, line=number
+            ) from None
         rows.append(_row(value, len(rows), path, number))
     return rows
+
+
+_LIST_KEYS = ("cases", "data", "datapoints")
 
 
 def _listed(value: Any, path: Path) -> list[Any]:
@@ -86,7 +94,7 @@ def _listed(value: Any, path: Path) -> list[Any]:
     if isinstance(value, list):
         return value
     if isinstance(value, Mapping):
-        for key in ("cases", "data", "datapoints"):
+        for key in _LIST_KEYS:
             if isinstance(value.get(key), list):
                 return list(value[key])
     raise EvalInputError(
@@ -94,12 +102,65 @@ def _listed(value: Any, path: Path) -> list[Any]:
     )
 
 
+def _json_element_lines(text: str) -> list[int]:
+    """The 1-based line each element of the datapoint list starts on (the top-level array,
+    or the one under the key ``_listed`` picks). Only called on valid JSON."""
+    decoder = json.JSONDecoder()
+
+    def skip(position: int) -> int:
+        while position < len(text) and text[position] in " \t\n\r":
+            position += 1
+        return position
+
+    def items(position: int, close: str) -> list[int]:
+        # The start of each element of the array or object opening at ``position``.
+        starts: list[int] = []
+        position = skip(position + 1)
+        while text[position] != close:
+            starts.append(position)
+            if close == "}":
+                _, position = decoder.raw_decode(text, position)  # the key
+                position = skip(skip(position) + 1)  # past ':'
+            _, position = decoder.raw_decode(text, position)
+            position = skip(position)
+            if text[position] == ",":
+                position = skip(position + 1)
+        return starts
+
+    start = skip(0)
+    if text[start] == "{":
+        found: dict[str, int] = {}
+        for key_start in items(start, "}"):
+            key, after = decoder.raw_decode(text, key_start)
+            found[key] = skip(skip(after) + 1)  # the last duplicate wins, as in json.loads
+        start = next((found[k] for k in _LIST_KEYS if k in found and text[found[k]] == "["), -1)
+        if start < 0:
+            return []
+    lines: list[int] = []
+    line, counted = 1, 0
+    for offset in items(start, "]"):
+        line += text.count("\n", counted, offset)
+        counted = offset
+        lines.append(line)
+    return lines
+
+
 def _json(path: Path, text: str) -> list[RawDatapoint]:
     try:
         value = json.loads(text)
-    except ValueError as exc:
-        raise EvalInputError(f"invalid JSON: {exc}", path=path) from None
-    return [_row(v, i, path, None) for i, v in enumerate(_listed(value, path))]
+    except json.JSONDecodeError as exc:
+        raise EvalInputError(
+            f"invalid JSON: {exc.msg} (column {exc.colno})", path=path, line=exc.lineno
+        ) from None
+    listed = _listed(value, path)
+    lines: Sequence[int | None]
+    try:
+        lines = _json_element_lines(text)
+    except (ValueError, IndexError):  # pragma: no cover - lines are a courtesy, never a failure
+        lines = []
+    if len(lines) != len(listed):
+        lines = [None] * len(listed)
+    return [_row(v, i, path, lines[i]) for i, v in enumerate(listed)]
 
 
 def _yaml(path: Path, text: str) -> list[RawDatapoint]:
@@ -107,28 +168,49 @@ def _yaml(path: Path, text: str) -> list[RawDatapoint]:
     prefix: tuple[str, ...] = ()
     if isinstance(value, Mapping):
         prefix = next(
-            ((key,) for key in ("cases", "data", "datapoints") if isinstance(value.get(key), list)),
+            ((key,) for key in _LIST_KEYS if isinstance(value.get(key), list)),
             (),
         )
     return [_row(v, i, path, lines.line(*prefix, i)) for i, v in enumerate(_listed(value, path))]
 
 
 def _csv(path: Path, text: str) -> list[RawDatapoint]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if not reader.fieldnames:
-        raise EvalInputError("the CSV file has no header row", path=path)
+    # csv.reader rather than DictReader: DictReader skips blank lines without saying so,
+    # which would shift every later row's line number.
+    reader = csv.reader(io.StringIO(text, newline=""))
     rows: list[RawDatapoint] = []
-    line = reader.line_num + 1
+    header: list[str] | None = None
     try:
-        for record in reader:
-            if None in record:
+        line = 1
+        for cells in reader:
+            start, line = line, reader.line_num + 1
+            if not cells:
+                continue
+            if header is None:
+                duplicates = sorted({c for c in cells if cells.count(c) > 1})
+                if duplicates:
+                    raise EvalInputError(
+                        f"the header names column(s) {', '.join(map(repr, duplicates))} "
+                        "more than once",
+                        path=path,
+                        line=start,
+                    )
+                header = cells
+                continue
+            if len(cells) > len(header):
                 raise EvalInputError(
-                    "this row has more cells than the header has columns", path=path, line=line
+                    "this row has more cells than the header has columns "
+                    f"({len(cells)} cells, {len(header)} columns)",
+                    path=path,
+                    line=start,
                 )
-            rows.append(RawDatapoint(len(rows), dict(record), line))
-            line = reader.line_num + 1
+            record: dict[str, Any] = dict.fromkeys(header)
+            record.update(zip(header, cells, strict=False))  # short rows: None
+            rows.append(RawDatapoint(len(rows), record, start))
     except csv.Error as exc:
         raise EvalInputError(f"invalid CSV: {exc}", path=path, line=reader.line_num) from None
+    if header is None:
+        raise EvalInputError("the CSV file has no header row", path=path)
     return rows
 
 

@@ -504,14 +504,20 @@ def _check_prompts(
                 at=("messages", position, "content"),
                 allow_sample=False,
             )
+    elif prompt is not None:
+        _check_templates(reader, prompt, without_chat, at=("prompt",), allow_sample=False)
     else:
-        _check_templates(
-            reader,
-            prompt if prompt is not None else DEFAULT_PROMPT,
-            without_chat,
-            at=("prompt",) if prompt is not None else ("input",),
-            allow_sample=False,
-        )
+        # The default prompt is the datapoint's input: point at the datapoint, not the spec.
+        for datapoint in without_chat:
+            if "input" not in datapoint.data:
+                raise EvalInputError(
+                    f"the datapoint has no 'input' (the default prompt is {DEFAULT_PROMPT}): "
+                    "give it an 'input', or give the spec a 'prompt' or 'messages'",
+                    path=datapoint.source,
+                    line=datapoint.line,
+                    datapoint_id=datapoint.id,
+                    key="input",
+                )
 
 
 def load_spec(path: Path, *, registry: ScorerRegistry, parse_model: ModelParser) -> EvalSpec:

@@ -35,8 +35,15 @@ class LineIndex:
         return self.lines.get(())
 
 
-def _index(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], source: Path) -> None:
+def _index(
+    node: yaml.Node, path: PathKey, lines: dict[PathKey, int], source: Path, seen_nodes: set[int]
+) -> None:
     lines[path] = node.start_mark.line + 1
+    # An alias is the anchored node itself: walk it once, or nested aliases make a few lines
+    # of YAML cost exponential time. Paths below a repeat fall back to the anchor's line.
+    if id(node) in seen_nodes:
+        return
+    seen_nodes.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
@@ -53,20 +60,24 @@ def _index(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], source: Pa
                 )
             seen[key] = line
             key_path = (*path, key)
-            _index(value_node, key_path, lines, source)
+            _index(value_node, key_path, lines, source, seen_nodes)
             lines[key_path] = line
     elif isinstance(node, yaml.SequenceNode):
         for position, child in enumerate(node.value):
-            _index(child, (*path, position), lines, source)
+            _index(child, (*path, position), lines, source, seen_nodes)
 
 
 def parse_yaml(text: str, *, source: Path) -> tuple[Any, LineIndex]:
     """Parse one YAML document; EvalInputError with the line when it is not valid YAML."""
     loader = _Loader(text)
+    lines: dict[PathKey, int] = {}
     try:
         node = loader.get_single_node()
         if node is None:
             return None, LineIndex({})
+        # Indexed before construction: constructing resolves merge keys (``<<: *base``) by
+        # rewriting the node tree, which would make an overridden merged key look duplicated.
+        _index(node, (), lines, source, set())
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -78,8 +89,6 @@ def parse_yaml(text: str, *, source: Path) -> tuple[Any, LineIndex]:
         raise EvalInputError(f"invalid YAML: {exc}", path=source) from None
     finally:
         loader.dispose()
-    lines: dict[PathKey, int] = {}
-    _index(node, (), lines, source)
     return data, LineIndex(lines)
 
 

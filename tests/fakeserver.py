@@ -1,7 +1,7 @@
 """A real OpenAI-compatible chat-completions server on 127.0.0.1 for the tests, with
 latency and fault injection. Standard library only, so it also runs on its own:
 
-    python tests/fakeserver.py --port 8080 --answers docs/live-example/answers.jsonl
+    python -m tests.fakeserver --port 8080 --latency 0.1 --answers docs/live-example/answers.jsonl
 
 It answers ``POST /v1/chat/completions`` from a table of prompts (the last user message),
 echoing anything else. Faults are queued for the next requests (``fail_next``) or drawn at
@@ -189,7 +189,7 @@ def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 body = json.loads(raw)
             except ValueError:
                 body = None
-            server.record(body, self.headers)
+            server.record(body, dict(self.headers.items()))
             server.enter()
             try:
                 self._answer(body)

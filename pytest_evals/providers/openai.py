@@ -1,11 +1,15 @@
 """OpenAI-compatible chat completions (``POST {base_url}/chat/completions``) over httpx.
 
-One keep-alive ``AsyncClient`` per provider instance, that is per connection, created in the
-event loop that uses it.
+Keep-alive ``AsyncClient`` pools per provider instance (that is, per connection), created in
+the event loop that uses them. httpcore scans every connection of a pool on each request
+event, so one pool of 32 connections spends more CPU than the calls themselves; the
+connection's calls are spread over small pools of ``_CONNECTIONS_PER_POOL`` instead, each
+call taking a free lane so that no pool ever queues.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Mapping
@@ -18,6 +22,7 @@ from ..retry import parse_retry_after
 from .base import ChatRequest, ChatResponse, ProviderError
 
 _MESSAGE_LIMIT = 500
+_CONNECTIONS_PER_POOL = 8
 _DEFAULT_MAX_CONNECTIONS = 100
 # Request Timeout and Too Many Requests: the request may well succeed when sent again.
 _RETRYABLE_CLIENT_ERRORS = frozenset({408, 429})
@@ -93,17 +98,24 @@ class OpenAIProvider:
         if api_key:
             self._headers["Authorization"] = f"Bearer {api_key}"
         self._extra_params = dict(extra_params)
-        self._max_connections = max_connections
-        self._client: httpx.AsyncClient | None = None
+        self._lanes_total = max(max_connections, 1)
+        self._clients: list[httpx.AsyncClient] = []
+        self._lanes: asyncio.Queue[int] | None = None
 
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
+    def _pools(self) -> tuple[list[httpx.AsyncClient], asyncio.Queue[int]]:
+        if self._lanes is None:
+            pools = -(-self._lanes_total // _CONNECTIONS_PER_POOL)
             limits = httpx.Limits(
-                max_connections=self._max_connections,
-                max_keepalive_connections=self._max_connections,
+                max_connections=_CONNECTIONS_PER_POOL,
+                max_keepalive_connections=_CONNECTIONS_PER_POOL,
             )
-            self._client = httpx.AsyncClient(limits=limits, headers=self._headers)
-        return self._client
+            self._clients = [
+                httpx.AsyncClient(limits=limits, headers=self._headers) for _ in range(pools)
+            ]
+            self._lanes = asyncio.Queue()
+            for lane in range(pools * _CONNECTIONS_PER_POOL):
+                self._lanes.put_nowait(lane)
+        return self._clients, self._lanes
 
     def payload(self, request: ChatRequest) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -124,10 +136,18 @@ class OpenAIProvider:
         return redact(text, [self._api_key])
 
     async def complete(self, request: ChatRequest, *, timeout_s: float) -> ChatResponse:
+        clients, lanes = self._pools()
+        lane = await lanes.get()
         try:
-            response = await self._http().post(
-                self._url, json=self.payload(request), timeout=timeout_s
-            )
+            return await self._post(clients[lane // _CONNECTIONS_PER_POOL], request, timeout_s)
+        finally:
+            lanes.put_nowait(lane)
+
+    async def _post(
+        self, client: httpx.AsyncClient, request: ChatRequest, timeout_s: float
+    ) -> ChatResponse:
+        try:
+            response = await client.post(self._url, json=self.payload(request), timeout=timeout_s)
             body = await response.aread()
         except httpx.TimeoutException:
             raise ProviderError(f"timed out after {timeout_s:g} s", retryable=True) from None
@@ -159,6 +179,6 @@ class OpenAIProvider:
             raise ProviderError(self._safe(exc.message), retryable=True, status=status) from None
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        clients, self._clients, self._lanes = self._clients, [], None
+        for client in clients:
+            await client.aclose()

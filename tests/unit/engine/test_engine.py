@@ -194,7 +194,7 @@ def test_the_server_takes_a_burst_of_slow_calls() -> None:
             engine.close()
         elapsed = time.monotonic() - started
     assert server.max_in_flight == 64
-    assert elapsed < 1.5
+    assert elapsed < 5.0  # one at a time would take 19 s; loose, as CI machines are busy
 
 
 def test_the_concurrency_cap_lowers_the_bound() -> None:
