@@ -24,7 +24,8 @@ class EvalsCacheWarning(UserWarning):
 
 
 def _warn_cache(message: str) -> None:
-    warnings.warn(EvalsCacheWarning(message), stacklevel=2)
+    # Located at the cache, not at our code: the user's fix is there.
+    warnings.warn_explicit(message, EvalsCacheWarning, filename="pytest-evals cache", lineno=0)
 
 
 if TYPE_CHECKING:

@@ -31,12 +31,22 @@ def ms(value: float | None) -> str:
     return f"{value:.1f} ms" if value < 10 else f"{round(value):,} ms"
 
 
+def _usd(value: float) -> str:
+    # Four decimals show the cents of cheap models; big sums don't need them.
+    return f"${value:,.4f}" if value < 100 else f"${value:,.2f}"
+
+
 def cost(summary: Mapping[str, Any]) -> str:
+    """The spend; with cache hits, what this run paid apart from what the cache replayed."""
     value = summary.get("cost")
     if value is None:
         return NA
-    # Four decimals show the cents of cheap models; big sums don't need them.
-    text = f"${value:,.4f}" if value < 100 else f"${value:,.2f}"
+    replayed = summary.get("cost_replayed")
+    if replayed:
+        incurred = summary.get("cost_incurred") or 0.0
+        text = f"{_usd(incurred)} (+{_usd(replayed)} cached)"
+    else:
+        text = _usd(value)
     return f"≥{text}" if summary.get("cost_incomplete") else text
 
 

@@ -71,6 +71,7 @@ def _totals(
 ) -> dict[str, Any]:
     totals: dict[str, Any] = {"runs": len(runs), **dict.fromkeys(_COUNTS, 0)}
     cost: float | None = None
+    replayed = 0.0
     incomplete = False
     tokens: dict[str, int | None] = {"prompt": None, "completion": None, "total": None}
     for run in runs:
@@ -79,6 +80,7 @@ def _totals(
             totals[key] += int(summary.get(key) or 0)
         if summary.get("cost") is not None:
             cost = (cost or 0.0) + summary["cost"]
+            replayed += summary.get("cost_replayed") or 0.0
             incomplete = incomplete or bool(summary.get("cost_incomplete"))
         elif int(summary.get("datapoints") or 0) > int(summary.get("errored") or 0):
             # A run whose cost is wholly unknown leaves a hole in the session's sum.
@@ -91,6 +93,8 @@ def _totals(
         pass_rate=totals["passed"] / datapoints if datapoints else None,
         tokens=tokens,
         cost=cost,
+        cost_incurred=None if cost is None else cost - replayed,
+        cost_replayed=replayed if cost is not None else None,
         cost_incomplete=cost is not None and incomplete,
         gates_failed=sum(1 for v in verdicts if not v.holds),
     )

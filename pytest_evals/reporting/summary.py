@@ -24,6 +24,7 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     latencies: list[float] = []
     tokens: dict[str, int | None] = {"prompt": None, "completion": None, "total": None}
     cost: float | None = None
+    cost_replayed: float | None = None
     cost_unknown = 0
     scorers: dict[str, list[float]] = {}  # name -> [score sum, scored, passed]
 
@@ -54,6 +55,8 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         record_cost = record.get("cost")
         if record_cost is not None:
             cost = (cost or 0.0) + record_cost
+            if record.get("cached"):
+                cost_replayed = (cost_replayed or 0.0) + record_cost
         elif not is_error:
             cost_unknown += 1
 
@@ -80,6 +83,9 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "tokens": tokens,
         "cost": cost,
         "cost_incomplete": cost is not None and cost_unknown > 0,
+        # Spend this run paid for, and the recorded cost of responses served from the cache.
+        "cost_incurred": None if cost is None else cost - (cost_replayed or 0.0),
+        "cost_replayed": cost_replayed,
         "cache_hits": cache_hits,
     }
 
