@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,15 @@ def builtin_connections(environ: Mapping[str, str]) -> dict[str, Connection]:
 class _Table:
     """One connection's table, with errors that name the pyproject key and line."""
 
-    def __init__(self, name: str, data: Mapping[str, Any], source: Path | None, text: str):
+    def __init__(
+        self,
+        name: str,
+        data: Mapping[str, Any],
+        source: Path | None,
+        text: str,
+        providers: Sequence[str] = PROVIDERS,
+    ):
+        self.providers = tuple(providers)
         self.name = name
         self.data = data
         self.source = source
@@ -158,8 +166,8 @@ def _connection(table: _Table, base: Connection | None) -> Connection:
         if key not in _CONNECTION_KEYS:
             raise table.error(key, f"unknown key '{key}'{did_you_mean(str(key), _CONNECTION_KEYS)}")
     provider = table.string("provider") if "provider" in data else (base or _DEFAULT).provider
-    if provider not in PROVIDERS:
-        hint = did_you_mean(provider, PROVIDERS)
+    if provider not in table.providers:
+        hint = did_you_mean(provider, table.providers)
         raise table.error("provider", f"unknown provider '{provider}'{hint}")
     if "base_url" in data:
         base_url = table.string("base_url").rstrip("/")
@@ -231,6 +239,7 @@ def load_connections(
     *,
     source: Path | None,
     environ: Mapping[str, str],
+    providers: Sequence[str] = PROVIDERS,
 ) -> dict[str, Connection]:
     """The built-in connections, overridden and extended by the pyproject table."""
     connections = builtin_connections(environ)
@@ -243,7 +252,9 @@ def load_connections(
         except OSError:
             text = ""
     for name, data in table.items():
-        entry = _Table(str(name), data if isinstance(data, Mapping) else {}, source, text)
+        entry = _Table(
+            str(name), data if isinstance(data, Mapping) else {}, source, text, providers
+        )
         if not isinstance(data, Mapping):
             raise entry.error(None, "must be a table")
         if "params" in data and not isinstance(data["params"], Mapping):

@@ -24,7 +24,14 @@ from .cache import CachedResponse, CacheMode, ResponseCache, cache_key, mode_rea
 from .connections import Connection
 from .errors import BudgetExceeded, CallCancelled, SampleError
 from .pricing import cost_usd
-from .providers import ChatRequest, ChatResponse, Provider, ProviderError, make_provider
+from .providers import (
+    ChatRequest,
+    ChatResponse,
+    Provider,
+    ProviderError,
+    ProviderFactory,
+    make_provider,
+)
 from .records import Sample, TokenUsage
 from .redact import redact
 from .retry import BackoffPolicy, backoff_delay
@@ -100,7 +107,9 @@ class CallEngine:
         cache: CacheSettings | None = None,
         shared: SessionShared | None = None,
         max_cost_usd: float | None = None,
+        provider_factories: Mapping[str, ProviderFactory] | None = None,
     ) -> None:
+        self._provider_factories = provider_factories
         self._connections = connections
         self._environ = environ
         self._timeout_override = timeout_override
@@ -213,7 +222,7 @@ class CallEngine:
         state = self._states.get(connection.name)
         if state is None:
             try:
-                provider = make_provider(connection, api_key)
+                provider = make_provider(connection, api_key, factories=self._provider_factories)
             except ProviderError as exc:
                 raise SampleError(exc.message) from None
             limit = connection.max_concurrency

@@ -191,6 +191,19 @@ class EvalSpecFile(pytest.File):
                 )
 
 
+def junit_properties(record: ResultRecord) -> list[tuple[str, str]]:
+    """The per-testcase properties of SPEC §5, as strings (JUnit takes scalars)."""
+    tokens = record.tokens.total if record.tokens else None
+    return [
+        ("eval.score", "" if record.score is None else f"{record.score:.6g}"),
+        ("eval.passed", str(record.passed).lower()),
+        ("eval.latency_ms", "" if record.latency_ms is None else f"{record.latency_ms:.6g}"),
+        ("eval.tokens", "" if tokens is None else str(tokens)),
+        ("eval.cost", "" if record.cost is None else f"{record.cost:.8g}"),
+        ("eval.model", record.model or ""),
+    ]
+
+
 def run_id(spec: EvalSpec, model: ModelRef | None) -> str:
     return spec.name if model is None else f"{spec.name}[{model.label}]"
 
@@ -248,8 +261,10 @@ class DatapointItem(pytest.Item):
             for future in futures:
                 future.cancel()
             if isinstance(exc, BudgetExceeded):
-                # Not this datapoint's fault: the session stops, as on Ctrl-C.
-                pytest.exit(str(exc), returncode=pytest.ExitCode.INTERRUPTED)
+                # Not this datapoint's fault: it is not run, and the session stops after it
+                # (an xdist worker hands the reason to the controller, which stops them all).
+                self.session.shouldstop = str(exc)
+                pytest.skip(str(exc))
             self._finish(error_record(self._context, self.datapoint, str(exc)))
             raise EvalSampleError(self.record) from None  # type: ignore[arg-type]
 
@@ -275,21 +290,12 @@ class DatapointItem(pytest.Item):
 
     def _finish(self, record: ResultRecord) -> None:
         self.record = record
-        tokens = record.tokens.total if record.tokens else None
-        # JUnit takes scalars; pytest's junitxml reads these off the report.
-        self.user_properties.extend(
-            [
-                ("eval.score", "" if record.score is None else f"{record.score:.6g}"),
-                ("eval.passed", str(record.passed).lower()),
-                (
-                    "eval.latency_ms",
-                    "" if record.latency_ms is None else f"{record.latency_ms:.6g}",
-                ),
-                ("eval.tokens", "" if tokens is None else str(tokens)),
-                ("eval.cost", "" if record.cost is None else f"{record.cost:.8g}"),
-                ("eval.model", record.model or ""),
-            ]
-        )
+
+    def release(self) -> None:
+        """Drop what the item no longer needs once reported: a session of 100,000
+        datapoints keeps every item alive until it ends."""
+        self.record = None
+        self._samples = []
 
     # -- reporting -------------------------------------------------------------------------
 

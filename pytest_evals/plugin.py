@@ -15,7 +15,7 @@ import pytest
 
 from . import hookspecs
 from .controller import EvalsController
-from .items import STATE_KEY, DatapointItem, EvalSampleError, EvalSpecFile
+from .items import STATE_KEY, DatapointItem, EvalSampleError, EvalSpecFile, junit_properties
 from .options import add_options, resolve_settings
 from .prefetch import Prefetcher
 from .state import EvalsState
@@ -126,6 +126,9 @@ def pytest_configure(config: pytest.Config) -> None:
         explicit_files=explicit,
         default_cache_dir=_default_cache_dir(config),
         shared_dir=shared_dir,
+        register_providers=lambda registry: config.hook.pytest_evals_register_providers(
+            registry=registry
+        ),
     )
     config.stash[_META_SENT_KEY] = set()
     if settings.active:
@@ -223,7 +226,11 @@ def pytest_runtest_makereport(
         # pytest shows setup errors as tracebacks, bypassing repr_failure; a broken call
         # reads better as the datapoint and the provider's or target's message.
         report.longrepr = item.repr_failure(call.excinfo)
-    if isinstance(item, DatapointItem) and item.record is not None and call.when != "teardown":
+    if isinstance(item, DatapointItem) and item.record is not None and call.when == "teardown":
+        # pytest's junitxml reads user properties off the teardown report; only it needs them.
+        report.user_properties = [*report.user_properties, *junit_properties(item.record)]
+        item.release()
+    elif isinstance(item, DatapointItem) and item.record is not None:
         # Plain builtins: pytest-xdist serializes report attributes to the controller.
         report.eval_record = item.record.to_dict()  # type: ignore[attr-defined]
         sent = item.config.stash[_META_SENT_KEY]

@@ -16,6 +16,7 @@ from .connections import Connection
 from .connections_loader import load_connections
 from .errors import EvalInputError
 from .options import EvalsSettings
+from .providers.registry import ProviderRegistry
 from .shared import SessionShared
 
 
@@ -69,15 +70,28 @@ class EvalsState:
     shared_dir: Path | None = None
     """The session folder every process of the session shares (rate limits, spend)."""
     prefetch_window: int = 32
+    register_providers: Callable[[ProviderRegistry], None] | None = None
+    """Runs the ``pytest_evals_register_providers`` hook."""
     _connections: dict[str, Connection] | None = None
     _engine: CallEngine | None = None
     _stores: dict[Path, ResponseCache] = field(default_factory=dict)
+    _providers: ProviderRegistry | None = None
+
+    def providers(self) -> ProviderRegistry:
+        if self._providers is None:
+            self._providers = ProviderRegistry()
+            if self.register_providers is not None:
+                self.register_providers(self._providers)
+        return self._providers
 
     def connections(self) -> dict[str, Connection]:
         """Built-in and configured connections; EvalInputError when the config is bad."""
         if self._connections is None:
             self._connections = load_connections(
-                read_connections_table(self.pyproject), source=self.pyproject, environ=os.environ
+                read_connections_table(self.pyproject),
+                source=self.pyproject,
+                environ=os.environ,
+                providers=sorted(self.providers().factories()),
             )
         return self._connections
 
@@ -100,6 +114,7 @@ class EvalsState:
                 ),
                 shared=SessionShared(self.shared_dir) if self.shared_dir is not None else None,
                 max_cost_usd=settings.max_cost_usd,
+                provider_factories=self.providers().factories(),
             )
         return self._engine
 

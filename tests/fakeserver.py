@@ -197,10 +197,13 @@ def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 server.leave()
 
         def _answer(self, body: Any) -> None:
-            if not self.path.rstrip("/").endswith("/chat/completions"):
+            anthropic = self.path.rstrip("/").endswith("/messages")
+            if not anthropic and not self.path.rstrip("/").endswith("/chat/completions"):
                 self._error(404, f"no route {self.path}")
                 return
             sent = self.headers.get("Authorization")
+            if anthropic:  # the Messages API sends its key in x-api-key
+                sent = f"Bearer {self.headers.get('x-api-key')}"
             if server.require_key is not None and sent != f"Bearer {server.require_key}":
                 self._error(401, "Incorrect API key provided")
                 return
@@ -225,6 +228,18 @@ def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 return
             text = server.reply_text(body["messages"], body)
             prompt_tokens = sum(_words(str(m.get("content", ""))) for m in body["messages"])
+            if anthropic:
+                message = {
+                    "id": f"msg_{server.request_count}",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": body.get("model", "fake"),
+                    "content": [{"type": "text", "text": text}],
+                    "stop_reason": "end_turn",
+                    "usage": {"input_tokens": prompt_tokens, "output_tokens": _words(text)},
+                }
+                self._send(200, json.dumps(message).encode())
+                return
             completion = {
                 "id": f"chatcmpl-{server.request_count}",
                 "object": "chat.completion",

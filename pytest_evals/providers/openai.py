@@ -1,58 +1,15 @@
-"""OpenAI-compatible chat completions (``POST {base_url}/chat/completions``) over httpx.
-
-Keep-alive ``AsyncClient`` pools per provider instance (that is, per connection), created in
-the event loop that uses them. httpcore scans every connection of a pool on each request
-event, so one pool of 32 connections spends more CPU than the calls themselves; the
-connection's calls are spread over small pools of ``_CONNECTIONS_PER_POOL`` instead, each
-call taking a free lane so that no pool ever queues.
-"""
+"""OpenAI-compatible chat completions (``POST {base_url}/chat/completions``)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
-
-from ..redact import redact
-from ..retry import parse_retry_after
 from .base import ChatRequest, ChatResponse, ProviderError
+from .http import PooledJSONClient, invalid_body, optional_int
 
-_MESSAGE_LIMIT = 500
-_CONNECTIONS_PER_POOL = 8
 _DEFAULT_MAX_CONNECTIONS = 100
-# Request Timeout and Too Many Requests: the request may well succeed when sent again.
-_RETRYABLE_CLIENT_ERRORS = frozenset({408, 429})
-
-
-def _short(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _MESSAGE_LIMIT else text[:_MESSAGE_LIMIT] + "…"
-
-
-def _error_message(response: httpx.Response) -> str:
-    """The provider's own explanation: ``error.message`` of an OpenAI-style body, or the
-    body's text."""
-    try:
-        body = response.json()
-    except ValueError:
-        return _short(response.text)
-    if isinstance(body, Mapping):
-        error = body.get("error")
-        if isinstance(error, Mapping) and error.get("message"):
-            return _short(str(error["message"]))
-        if isinstance(error, str):
-            return _short(error)
-        if body.get("message"):
-            return _short(str(body["message"]))
-    return _short(response.text)
-
-
-def _optional_int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def parse_completion(body: bytes) -> ChatResponse:
@@ -67,17 +24,13 @@ def parse_completion(body: bytes) -> ChatResponse:
         if not isinstance(content, str):
             raise TypeError("message.content is not a string")
     except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-        preview = _short(body.decode("utf-8", "replace"))[:200]
-        raise ProviderError(
-            f"invalid JSON from the provider ({type(exc).__name__}: {exc}): {preview!r}",
-            retryable=True,
-        ) from None
+        raise invalid_body(body, exc) from None
     usage = data.get("usage") if isinstance(data, Mapping) else None
     usage = usage if isinstance(usage, Mapping) else {}
     return ChatResponse(
         text=content,
-        prompt_tokens=_optional_int(usage.get("prompt_tokens")),
-        completion_tokens=_optional_int(usage.get("completion_tokens")),
+        prompt_tokens=optional_int(usage.get("prompt_tokens")),
+        completion_tokens=optional_int(usage.get("completion_tokens")),
         model=data.get("model") if isinstance(data.get("model"), str) else None,
     )
 
@@ -93,29 +46,11 @@ class OpenAIProvider:
         max_connections: int = _DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         self._url = base_url.rstrip("/") + "/chat/completions"
-        self._api_key = api_key
-        self._headers = {"Content-Type": "application/json", **headers}
-        if api_key:
-            self._headers["Authorization"] = f"Bearer {api_key}"
+        auth = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._http = PooledJSONClient(
+            headers={**headers, **auth}, max_connections=max_connections, secrets=[api_key]
+        )
         self._extra_params = dict(extra_params)
-        self._lanes_total = max(max_connections, 1)
-        self._clients: list[httpx.AsyncClient] = []
-        self._lanes: asyncio.Queue[int] | None = None
-
-    def _pools(self) -> tuple[list[httpx.AsyncClient], asyncio.Queue[int]]:
-        if self._lanes is None:
-            pools = -(-self._lanes_total // _CONNECTIONS_PER_POOL)
-            limits = httpx.Limits(
-                max_connections=_CONNECTIONS_PER_POOL,
-                max_keepalive_connections=_CONNECTIONS_PER_POOL,
-            )
-            self._clients = [
-                httpx.AsyncClient(limits=limits, headers=self._headers) for _ in range(pools)
-            ]
-            self._lanes = asyncio.Queue()
-            for lane in range(pools * _CONNECTIONS_PER_POOL):
-                self._lanes.put_nowait(lane)
-        return self._clients, self._lanes
 
     def payload(self, request: ChatRequest) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -132,53 +67,12 @@ class OpenAIProvider:
         body.update(request.params)
         return body
 
-    def _safe(self, text: str) -> str:
-        return redact(text, [self._api_key])
-
     async def complete(self, request: ChatRequest, *, timeout_s: float) -> ChatResponse:
-        clients, lanes = self._pools()
-        lane = await lanes.get()
-        try:
-            return await self._post(clients[lane // _CONNECTIONS_PER_POOL], request, timeout_s)
-        finally:
-            lanes.put_nowait(lane)
-
-    async def _post(
-        self, client: httpx.AsyncClient, request: ChatRequest, timeout_s: float
-    ) -> ChatResponse:
-        try:
-            response = await client.post(self._url, json=self.payload(request), timeout=timeout_s)
-            body = await response.aread()
-        except httpx.TimeoutException:
-            raise ProviderError(f"timed out after {timeout_s:g} s", retryable=True) from None
-        except httpx.TransportError as exc:
-            raise ProviderError(
-                self._safe(f"connection error: {type(exc).__name__}: {exc}"), retryable=True
-            ) from None
-        status = response.status_code
-        if status in _RETRYABLE_CLIENT_ERRORS or status >= 500:
-            raise ProviderError(
-                self._safe(f"HTTP {status}: {_error_message(response)}"),
-                retryable=True,
-                status=status,
-                retry_after=parse_retry_after(response.headers.get("retry-after"), now=time.time()),
-            )
-        if status >= 400:
-            raise ProviderError(
-                self._safe(f"HTTP {status}: {_error_message(response)}"), status=status
-            )
-        if not 200 <= status < 300:
-            # Redirects are not followed: a base_url that redirects is misconfigured.
-            where = response.headers.get("location", "")
-            raise ProviderError(
-                self._safe(f"HTTP {status}: unexpected answer {where}".rstrip()), status=status
-            )
+        body = await self._http.post(self._url, self.payload(request), timeout_s=timeout_s)
         try:
             return parse_completion(body)
         except ProviderError as exc:
-            raise ProviderError(self._safe(exc.message), retryable=True, status=status) from None
+            raise ProviderError(self._http.safe(exc.message), retryable=True) from None
 
     async def aclose(self) -> None:
-        clients, self._clients, self._lanes = self._clients, [], None
-        for client in clients:
-            await client.aclose()
+        await self._http.aclose()

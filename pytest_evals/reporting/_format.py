@@ -37,17 +37,21 @@ def _usd(value: float) -> str:
 
 
 def cost(summary: Mapping[str, Any]) -> str:
-    """The spend; with cache hits, what this run paid apart from what the cache replayed."""
+    """What this run paid: cache hits cost nothing now (their recorded cost shows beside the
+    hit count, ``cache_hits``)."""
     value = summary.get("cost")
     if value is None:
         return NA
-    replayed = summary.get("cost_replayed")
-    if replayed:
-        incurred = summary.get("cost_incurred") or 0.0
-        text = f"{_usd(incurred)} (+{_usd(replayed)} cached)"
-    else:
-        text = _usd(value)
+    incurred = summary.get("cost_incurred")
+    text = _usd(value if incurred is None else incurred)
     return f"≥{text}" if summary.get("cost_incomplete") else text
+
+
+def cache_hits(summary: Mapping[str, Any]) -> str:
+    """The hit count, and the recorded cost of the replayed responses."""
+    hits = count(summary.get("cache_hits"))
+    replayed = summary.get("cost_replayed")
+    return f"{hits} ({_usd(replayed)})" if replayed else hits
 
 
 def datapoints(run: Run, summary: Mapping[str, Any]) -> str:

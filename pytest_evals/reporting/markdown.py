@@ -98,7 +98,7 @@ def _run_row(run: Run, summary: Mapping[str, Any], verdict: GateVerdict | None) 
         f"{fmt.ms(latency.get('p50'))} / {fmt.ms(latency.get('p95'))}",
         fmt.count((summary.get("tokens") or {}).get("total")),
         fmt.cost(summary),
-        fmt.count(summary.get("cache_hits")),
+        fmt.cache_hits(summary),
         mark + gate,
     ]
 

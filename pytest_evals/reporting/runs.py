@@ -92,7 +92,8 @@ class RunBook:
         run.status = "running"
         positions = self._positions[run_id]
         key = str(record.get("datapoint_id"))
-        data = dict(record)
+        # The report's dict is ours to keep: copying it would double the memory of a run.
+        data = record if isinstance(record, dict) else dict(record)
         if key in positions:
             run.records[positions[key]] = data
         else:

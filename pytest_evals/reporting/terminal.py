@@ -69,7 +69,7 @@ def _cell_groups(run: Run, summary: Mapping[str, Any]) -> list[list[Cell]]:
         [
             ("pass rate", fmt.rate(summary.get("pass_rate"))),
             ("mean score", fmt.score(summary.get("mean_score"))),
-            ("cache hits", fmt.count(summary.get("cache_hits"))),
+            ("cache hits", fmt.cache_hits(summary)),
             ("cost", fmt.cost(summary)),
         ],
         [

@@ -259,7 +259,7 @@ def test_an_unknown_provider_kind_is_an_error_naming_it(server: FakeOpenAI) -> N
     connection = Connection("odd", "carrier-pigeon", server.base_url, None)
     engine = CallEngine({"odd": connection}, environ={}, backoff=FAST)
     try:
-        with pytest.raises(SampleError, match="provider 'carrier-pigeon' is not supported yet"):
+        with pytest.raises(SampleError, match="provider 'carrier-pigeon' is not supported"):
             engine.submit_chat(ModelRef("odd", "m"), MESSAGES).result(10)
     finally:
         engine.close()
@@ -276,5 +276,32 @@ def test_plugins_can_add_provider_kinds() -> None:
     connection = Connection("mine", "mine", "http://127.0.0.1:1/v1", None)
     provider = make_provider(connection, "k", factories={"mine": factory})
     assert isinstance(provider, OpenAIProvider) and made == ["k"]
-    with pytest.raises(ProviderError, match="supported: openai"):
+    with pytest.raises(ProviderError, match="known: anthropic, openai"):
         make_provider(connection, "k")
+
+
+def test_the_anthropic_messages_api(server: FakeOpenAI) -> None:
+    connection = Connection(
+        name="claude",
+        provider="anthropic",
+        base_url=server.base_url,
+        api_key_env="ANTHROPIC_KEY",
+        prices={"*": Prices(3.0, 15.0)},
+    )
+    engine = CallEngine({"claude": connection}, environ={"ANTHROPIC_KEY": KEY}, backoff=FAST)
+    system = {"role": "system", "content": "Be brief."}
+    try:
+        sample = engine.submit_chat(
+            ModelRef("claude", "claude-x", temperature=0.0), [system, *MESSAGES]
+        ).result(10)
+    finally:
+        engine.close()
+    assert sample.output == "Paris"
+    assert sample.tokens is not None and sample.tokens.prompt == 6
+    request = server.requests[0]
+    assert request["body"]["system"] == "Be brief."
+    assert request["body"]["messages"] == MESSAGES
+    assert request["body"]["max_tokens"] == 1024  # the API requires one
+    assert request["headers"]["x-api-key"] == KEY
+    assert request["headers"]["anthropic-version"] == "2023-06-01"
+    assert "Authorization" not in request["headers"]

@@ -9,9 +9,12 @@ from .helpers import errored, judged, make_run, record
 RUN_ID = "capitals[local/gpt-4o-mini]"
 
 
-def capitals() -> list[dict[str, Any]]:
+def capitals(cached: int = 3) -> list[dict[str, Any]]:
     return (
-        [record(f"p{i}", latency_ms=float(100 + i), cost=0.001, cached=i < 3) for i in range(18)]
+        [
+            record(f"p{i}", latency_ms=float(100 + i), cost=0.001, cached=i < cached)
+            for i in range(18)
+        ]
         + [record(f"f{i}", passed=False) for i in range(5)]
         + [errored("tokyo", "ProviderError: 429 Too Many Requests\nretried 4 times"), errored("x")]
     )
@@ -42,7 +45,8 @@ def test_run_header_numbers_and_failed_gate_line() -> None:
         "cache hits",
     ):
         assert cell in text, cell
-    assert "72.0%" in text and "$0.0230" in text
+    # Spend paid now, apart from the recorded cost of the 3 responses the cache replayed.
+    assert "72.0%" in text and "$0.0200" in text and "cache hits 3 ($0.0030)" in text
     assert (
         "GATE FAILED capitals[local/gpt-4o-mini]: pass rate 72.0% < required 90.0% "
         "(18/25 passed, 5 failed, 2 errored)"
@@ -57,7 +61,7 @@ def test_every_line_fits_the_width_except_the_gate_verdict() -> None:
 
 
 def test_cells_align_in_columns() -> None:
-    lines = lines_for(capitals())[1:4]
+    lines = lines_for(capitals(cached=0))[1:4]
     assert [line.split()[0] for line in lines] == ["datapoints", "pass", "latency"]
     # the second cell starts at the same column on every row
     starts = {

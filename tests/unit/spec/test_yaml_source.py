@@ -146,12 +146,13 @@ def test_nested_aliases_are_indexed_once() -> None:
     assert index.line("a6", 7, 7) == 6  # below a repeated alias: the anchor's line
 
 
+# libyaml and the pure-Python loader word problems a little differently: match a fragment.
 @pytest.mark.parametrize(
     ("text", "line", "problem"),
     [
-        ("cases:\n  - [1, 2\nname: x\n", 3, "did not find expected ',' or ']'"),
-        ("name: a\n  prompt: b\n", 2, "mapping values are not allowed in this context"),
-        ("name: a\nprompt: @x\n", 2, "found character that cannot start any token"),
+        ("cases:\n  - [1, 2\nname: x\n", 3, "expected ',' or ']'"),
+        ("name: a\n  prompt: b\n", 2, "mapping values are not allowed"),
+        ("name: a\nprompt: @x\n", 2, "cannot start any token"),
         ("name: a\ncases: *nope\n", 2, "found undefined alias"),
         ("name: 'unclosed\n", 2, "found unexpected end of stream"),
     ],
@@ -159,8 +160,8 @@ def test_nested_aliases_are_indexed_once() -> None:
 def test_invalid_yaml_names_the_line(text: str, line: int, problem: str) -> None:
     error = _parse_error(text)
     assert error.line == line
-    assert error.message == f"invalid YAML: {problem}"
-    assert str(error) == f"{SOURCE}:{line}: invalid YAML: {problem}"
+    assert error.message.startswith("invalid YAML: ") and problem in error.message
+    assert str(error) == f"{SOURCE}:{line}: {error.message}"
     assert error.key is None and error.datapoint_id is None
 
 
@@ -183,7 +184,7 @@ def test_python_tags_are_not_constructed() -> None:
 
 def test_an_unhashable_key_is_invalid_yaml() -> None:
     error = _parse_error("? [1, 2]\n: v\n")
-    assert error.line == 1 and error.message == "invalid YAML: found unhashable key"
+    assert error.line == 1 and error.message.startswith("invalid YAML: found unhashable key")
 
 
 def test_read_yaml_reads_a_file(tmp_path: Path) -> None:

@@ -1,0 +1,87 @@
+"""Anthropic's Messages API (``POST {base_url}/messages``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from .base import ChatRequest, ChatResponse, ProviderError
+from .http import PooledJSONClient, invalid_body, optional_int
+
+API_VERSION = "2023-06-01"
+# The Messages API requires max_tokens; a spec that sets none gets this.
+DEFAULT_MAX_TOKENS = 1024
+
+
+def parse_message(body: bytes) -> ChatResponse:
+    """The text blocks and usage of a Messages API answer."""
+    try:
+        data = json.loads(body)
+        blocks = data["content"]
+        if not isinstance(blocks, list):
+            raise TypeError("content is not a list")
+        text = "".join(
+            str(b.get("text", ""))
+            for b in blocks
+            if isinstance(b, Mapping) and b.get("type") == "text"
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise invalid_body(body, exc) from None
+    usage = data.get("usage") if isinstance(data.get("usage"), Mapping) else {}
+    return ChatResponse(
+        text=text,
+        prompt_tokens=optional_int(usage.get("input_tokens")),
+        completion_tokens=optional_int(usage.get("output_tokens")),
+        model=data.get("model") if isinstance(data.get("model"), str) else None,
+    )
+
+
+class AnthropicProvider:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        *,
+        headers: Mapping[str, str],
+        extra_params: Mapping[str, Any],
+        max_connections: int,
+    ) -> None:
+        self._url = base_url.rstrip("/") + "/messages"
+        auth = {"x-api-key": api_key} if api_key else {}
+        self._http = PooledJSONClient(
+            headers={"anthropic-version": API_VERSION, **headers, **auth},
+            max_connections=max_connections,
+            secrets=[api_key],
+        )
+        self._extra_params = dict(extra_params)
+
+    def payload(self, request: ChatRequest) -> dict[str, Any]:
+        # System messages travel apart from the conversation in this API.
+        system = "\n\n".join(m["content"] for m in request.messages if m["role"] == "system")
+        body: dict[str, Any] = {
+            "model": request.model,
+            "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
+            "messages": [
+                {"role": m["role"], "content": m["content"]}
+                for m in request.messages
+                if m["role"] != "system"
+            ],
+        }
+        if system:
+            body["system"] = system
+        if request.temperature is not None:
+            body["temperature"] = min(request.temperature, 1.0)  # the API's range is 0-1
+        body.update(self._extra_params)
+        body.update(request.params)
+        return body
+
+    async def complete(self, request: ChatRequest, *, timeout_s: float) -> ChatResponse:
+        body = await self._http.post(self._url, self.payload(request), timeout_s=timeout_s)
+        try:
+            return parse_message(body)
+        except ProviderError as exc:
+            raise ProviderError(self._http.safe(exc.message), retryable=True) from None
+
+    async def aclose(self) -> None:
+        await self._http.aclose()

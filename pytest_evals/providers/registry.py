@@ -1,0 +1,80 @@
+"""Provider kinds by name (a connection's ``provider``): the built-in ones and those
+plugins add through ``pytest_evals_register_providers``.
+
+The built-in factories import their HTTP code on first use, so a session that makes no
+model call never loads httpx.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+
+from ..connections import Connection
+from .base import Provider, ProviderError
+
+ProviderFactory = Callable[[Connection, str | None], Provider]
+
+
+def _openai(connection: Connection, api_key: str | None) -> Provider:
+    from .openai import OpenAIProvider
+
+    return OpenAIProvider(
+        connection.base_url,
+        api_key,
+        headers=connection.headers,
+        extra_params=connection.params,
+        # The engine bounds calls in flight per connection; the pool must never be the
+        # tighter bound, or pool waits would count against the attempt's timeout.
+        max_connections=max(connection.max_concurrency, 1),
+    )
+
+
+def _anthropic(connection: Connection, api_key: str | None) -> Provider:
+    from .anthropic import AnthropicProvider
+
+    return AnthropicProvider(
+        connection.base_url,
+        api_key,
+        headers=connection.headers,
+        extra_params=connection.params,
+        max_connections=max(connection.max_concurrency, 1),
+    )
+
+
+def builtin_factories() -> Mapping[str, ProviderFactory]:
+    """The provider kinds that ship with pytest-evals."""
+    return MappingProxyType({"openai": _openai, "anthropic": _anthropic})
+
+
+class ProviderRegistry:
+    """What ``pytest_evals_register_providers`` receives."""
+
+    def __init__(self) -> None:
+        self._factories: dict[str, ProviderFactory] = dict(builtin_factories())
+
+    def register(self, kind: str, factory: ProviderFactory) -> None:
+        """Add a kind, or replace a built-in one."""
+        self._factories[kind] = factory
+
+    def factories(self) -> Mapping[str, ProviderFactory]:
+        return MappingProxyType(dict(self._factories))
+
+
+def make_provider(
+    connection: Connection,
+    api_key: str | None,
+    *,
+    factories: Mapping[str, ProviderFactory] | None = None,
+) -> Provider:
+    """The provider for a connection's ``provider`` kind; ``factories`` (from plugins) add
+    kinds or replace built-in ones."""
+    available = {**builtin_factories(), **(factories or {})}
+    factory = available.get(connection.provider)
+    if factory is None:
+        known = ", ".join(sorted(available))
+        raise ProviderError(
+            f"connection '{connection.name}': provider '{connection.provider}' is not supported "
+            f"(known: {known}; any OpenAI-compatible endpoint works as 'openai')"
+        )
+    return factory(connection, api_key)

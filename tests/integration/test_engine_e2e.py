@@ -1,0 +1,170 @@
+"""The call engine through the plugin: calls in flight ahead of the reporting item, limits,
+rate limits across xdist workers, cancellation (-x, SIGINT, SIGTERM) and the budget stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from ..fakeserver import FakeOpenAI
+from .conftest import load_json
+
+N = 24
+SPEC = """
+model: {connection: local, name: m, max_tokens: 8}
+pass_rate: 0.5
+cases:
+""" + "".join(f"  - {{id: q{i}, input: question {i}, expected: question {i}}}\n" for i in range(N))
+
+
+def pyproject(base_url: str, extra: str = "") -> str:
+    return f"""
+[tool.pytest-evals.connections.local]
+base_url = "{base_url}"
+max_concurrency = 4
+timeout_s = 10
+retries = 0
+prices = {{ input_per_mtok = 1000.0, output_per_mtok = 1000.0 }}
+{extra}
+"""
+
+
+@pytest.fixture
+def server() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI(latency_s=0.2) as running:
+        yield running
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, server: FakeOpenAI) -> pytest.Pytester:
+    pytester.makepyprojecttoml(pyproject(server.base_url))
+    pytester.makefile(".eval.yaml", **{"evals/echo": SPEC})
+    return pytester
+
+
+def test_calls_in_flight_reach_the_connection_limit(
+    project: pytest.Pytester, server: FakeOpenAI, mode: list[str]
+) -> None:
+    started = time.monotonic()
+    result = project.runpytest("--evals", "evals", "--evals-cache", "off", *mode)
+    elapsed = time.monotonic() - started
+    result.assert_outcomes(passed=N)
+    # Per process: 4 in flight serially; each of 2 workers keeps its own 4 under -n 2.
+    # Under -n 2 each worker's window is its own queue, which xdist fills a few items at a
+    # time for a run this small (docs/options.md, "Concurrency").
+    assert server.max_in_flight == 4 if not mode else server.max_in_flight >= 4
+    if not mode:
+        assert elapsed < N * 0.2 / 4 + 3  # not one call at a time (which would take 4.8 s)
+
+
+def test_results_match_a_run_with_one_call_at_a_time(
+    project: pytest.Pytester, server: FakeOpenAI
+) -> None:
+    server.latency_s = 0.0
+    project.runpytest("--evals", "evals", "--evals-cache", "off", "--evals-json", "a.json")
+    project.runpytest(
+        "--evals", "evals", "--evals-cache", "off", "--evals-json", "b.json",
+        "--evals-concurrency", "1",
+    )  # fmt: skip
+
+    def outputs(name: str) -> dict[str, object]:
+        run = load_json(project.path / name)["runs"][0]
+        return {r["datapoint_id"]: (r["output"], r["passed"]) for r in run["result_items"]}
+
+    assert outputs("a.json") == outputs("b.json")
+    assert len(outputs("a.json")) == N
+
+
+def test_eval_concurrency_bounds_one_eval(project: pytest.Pytester, server: FakeOpenAI) -> None:
+    project.makefile(
+        ".eval.yaml", **{"evals/echo": SPEC.replace("pass_rate", "concurrency: 2\npass_rate")}
+    )
+    project.runpytest("--evals", "evals", "--evals-cache", "off").assert_outcomes(passed=N)
+    assert server.max_in_flight == 2
+
+
+def test_requests_per_minute_hold_across_xdist_workers(
+    pytester: pytest.Pytester,
+) -> None:
+    with FakeOpenAI() as server:
+        pytester.makepyprojecttoml(pyproject(server.base_url, "requests_per_minute = 600"))
+        pytester.makefile(".eval.yaml", **{"evals/echo": SPEC})
+        result = pytester.runpytest("--evals", "evals", "--evals-cache", "off", "-n", "2")
+        result.assert_outcomes(passed=N)
+        times = sorted(r["at"] for r in server.requests)
+    # 600 a minute is one every 100 ms, whichever worker sends it: any 11 consecutive
+    # requests span about a second (a little less: each send may lag its slot).
+    assert len(times) == N
+    spans = [times[i + 10] - times[i] for i in range(len(times) - 10)]
+    assert min(spans) >= 0.9, spans
+    assert times[-1] - times[0] >= (N - 1) * 0.1 * 0.9
+
+
+def test_x_stops_and_cancels_calls_ahead(project: pytest.Pytester, server: FakeOpenAI) -> None:
+    spec = SPEC.replace("expected: question 2}", "expected: nope}")
+    project.makefile(".eval.yaml", **{"evals/echo": spec})
+    started = time.monotonic()
+    result = project.runpytest(
+        "--evals", "evals", "--evals-cache", "off", "-x", "--evals-json", "out.json"
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert time.monotonic() - started < 4
+    run = load_json(project.path / "out.json")["runs"][0]
+    assert run["status"] == "cancelled" and run["progress"] == 3
+    time.sleep(0.5)
+    assert server.request_count < N  # the window ahead was cancelled, not drained
+
+
+def test_budget_stop(project: pytest.Pytester, server: FakeOpenAI, mode: list[str]) -> None:
+    # 1000 USD per million tokens, ~5 tokens a call: each call costs about $0.005.
+    result = project.runpytest(
+        "--evals", "evals", "--evals-cache", "off", "--evals-max-cost", "0.02",
+        "--evals-json", "out.json", *mode,
+    )  # fmt: skip
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["*Interrupted: --evals-max-cost 0.02 reached*"])
+    run = load_json(project.path / "out.json")["runs"][0]
+    assert run["status"] == "cancelled"
+    completed = [r for r in run["result_items"] if r["status"] == "completed"]
+    assert completed and run["progress"] < N
+    assert server.request_count < N
+
+
+def _start(project: pytest.Pytester) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "pytest", "--evals", "evals", "--evals-cache", "off",
+         "--evals-json", "out.json", "-p", "no:cacheprovider"],
+        cwd=project.path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_mid_run_leaves_a_cancelled_report(
+    project: pytest.Pytester, server: FakeOpenAI, signum: int
+) -> None:
+    server.latency_s = 0.5
+    process = _start(project)
+    deadline = time.monotonic() + 20
+    while server.request_count < 8 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    process.send_signal(signum)
+    stopped = time.monotonic()
+    output, _ = process.communicate(timeout=20)
+    assert time.monotonic() - stopped < 5, output
+    assert process.returncode == pytest.ExitCode.INTERRUPTED, output
+    assert "Traceback" not in output.split("KeyboardInterrupt")[0]
+    run = load_json(project.path / "out.json")["runs"][0]
+    assert run["status"] == "cancelled"
+    assert 0 < run["progress"] < N
+    assert all(r["status"] == "completed" for r in run["result_items"])
