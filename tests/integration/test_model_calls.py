@@ -220,3 +220,39 @@ def test_the_api_key_appears_in_no_output_or_report(
     for where, text in texts.items():
         assert KEY not in text, where
         assert "d41d8cd98f00b204" not in text, where
+
+
+PROVIDER_CONFTEST = """
+from pytest_evals.providers import ChatResponse
+
+
+class Shouting:
+    async def complete(self, request, *, timeout_s):
+        return ChatResponse(text=request.messages[-1]["content"].upper(), prompt_tokens=1,
+                            completion_tokens=1)
+
+    async def aclose(self):
+        pass
+
+
+def pytest_evals_register_providers(registry):
+    registry.register("shouting", lambda connection, api_key: Shouting())
+"""
+
+
+def test_a_plugin_provider_kind(pytester: pytest.Pytester, mode: list[str]) -> None:
+    pytester.makeconftest(PROVIDER_CONFTEST)
+    pytester.makepyprojecttoml(
+        '[tool.pytest-evals.connections.loud]\nprovider = "shouting"\nbase_url = "http://x/v1"\n'
+    )
+    pytester.makefile(
+        ".eval.yaml",
+        **{"evals/loud": "model: loud/any\ncases:\n  - {input: hello, expected: HELLO}\n"},
+    )
+    result = pytester.runpytest("--evals", "evals", "--evals-cache", "off", *mode)
+    result.assert_outcomes(passed=1)
+    pytester.makepyprojecttoml(
+        '[tool.pytest-evals.connections.loud]\nprovider = "shoutin"\nbase_url = "http://x/v1"\n'
+    )
+    result = pytester.runpytest("--evals", "evals")
+    result.stdout.fnmatch_lines(["*unknown provider 'shoutin'; did you mean 'shouting'*"])
