@@ -31,14 +31,24 @@ _OWNED_DIR_KEY = pytest.StashKey[Path]()
 
 
 class _XdistBridge:
-    """On the controller: hands every worker the session's shared folder."""
+    """On the controller: hands every worker the session's shared folder, and schedules
+    ``--dist load`` so that every worker's prefetch window stays full."""
 
-    def __init__(self, shared_dir: Path) -> None:
+    def __init__(self, shared_dir: Path, state: EvalsState) -> None:
         self.shared_dir = shared_dir
+        self.state = state
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput[_SHARED_DIR_KEY] = str(self.shared_dir)
+
+    @pytest.hookimpl(optionalhook=True, tryfirst=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        if config.getvalue("dist") != "load":
+            return None
+        from .xdist_schedule import WindowedLoadScheduling
+
+        return WindowedLoadScheduling(config, log, window=self.state.largest_window())
 
 
 def _raise_keyboard_interrupt(signum: int, frame: Any) -> None:
@@ -136,7 +146,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(EvalsController(config, settings), _CONTROLLER_NAME)
         if config.pluginmanager.hasplugin("xdist"):
-            config.pluginmanager.register(_XdistBridge(shared_dir), _XDIST_BRIDGE_NAME)
+            bridge = _XdistBridge(shared_dir, config.stash[STATE_KEY])
+            config.pluginmanager.register(bridge, _XDIST_BRIDGE_NAME)
     _install_sigterm(config)
 
 
@@ -182,11 +193,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             if item.connection is not None:
                 limits.add(item.connection.max_concurrency)
     state.run_totals = totals
-    # Twice the calls that can be in flight keeps the engine busy while items report.
-    in_flight = max(limits, default=16)
-    if state.settings.concurrency is not None:
-        in_flight = min(in_flight, state.settings.concurrency)
-    state.prefetch_window = 2 * in_flight
+    state.prefetch_window = state.window_for(limits)
 
 
 @pytest.hookimpl(tryfirst=True)

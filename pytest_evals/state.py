@@ -129,6 +129,23 @@ class EvalsState:
             store = self._stores[folder] = ResponseCache(folder, warn=_warn_cache)
         return store
 
+    def window_for(self, limits: set[int]) -> int:
+        """How many items to start ahead: twice the calls that can be in flight keeps the
+        engine busy while pytest reports."""
+        in_flight = max(limits, default=16)
+        if self.settings.concurrency is not None:
+            in_flight = min(in_flight, self.settings.concurrency)
+        return 2 * in_flight
+
+    def largest_window(self) -> int:
+        """The window of a worker, judged on the controller, which collects no items: the
+        largest any configured connection allows."""
+        try:
+            limits = {c.max_concurrency for c in self.connections().values()}
+        except EvalInputError:
+            limits = set()
+        return self.window_for(limits)
+
     def cancel_calls(self) -> None:
         if self._engine is not None:
             self._engine.cancel_all()

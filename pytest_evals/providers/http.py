@@ -4,12 +4,18 @@ turned into ``ProviderError`` (retryable or not, key redacted). Shared by the pr
 httpcore scans every connection of a pool on each request event, so one pool of 32
 connections spends more CPU than the calls themselves; a connection's calls are spread over
 small pools of ``CONNECTIONS_PER_POOL``, each call taking a free lane so no pool ever queues.
-Pools are created in the event loop that uses them.
+Pools are created in the event loop that uses them, and share one TLS context (building one
+costs tens of milliseconds).
+
+Requests go straight to httpx's transport: a model call needs none of the client's cookies,
+auth flows, redirects or event hooks, and skipping them is a quarter of the CPU per call.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import ssl
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -56,42 +62,60 @@ class PooledJSONClient:
         self._headers = {"Content-Type": "application/json", **headers}
         self._lanes_total = max(max_connections, 1)
         self._secrets = [s for s in secrets if s]
-        self._clients: list[httpx.AsyncClient] = []
+        self._pools_: list[httpx.AsyncHTTPTransport] = []
         self._lanes: asyncio.Queue[int] | None = None
 
     def safe(self, text: str) -> str:
         return redact(text, self._secrets)
 
-    def _pools(self) -> tuple[list[httpx.AsyncClient], asyncio.Queue[int]]:
+    def _pools(self) -> tuple[list[httpx.AsyncHTTPTransport], asyncio.Queue[int]]:
         if self._lanes is None:
             pools = -(-self._lanes_total // CONNECTIONS_PER_POOL)
             limits = httpx.Limits(
                 max_connections=CONNECTIONS_PER_POOL,
                 max_keepalive_connections=CONNECTIONS_PER_POOL,
             )
-            self._clients = [
-                httpx.AsyncClient(limits=limits, headers=self._headers) for _ in range(pools)
+            tls = ssl.create_default_context()
+            self._pools_ = [
+                httpx.AsyncHTTPTransport(limits=limits, verify=tls) for _ in range(pools)
             ]
             self._lanes = asyncio.Queue()
             for lane in range(pools * CONNECTIONS_PER_POOL):
                 self._lanes.put_nowait(lane)
-        return self._clients, self._lanes
+        return self._pools_, self._lanes
 
     async def post(self, url: str, payload: Mapping[str, Any], *, timeout_s: float) -> bytes:
         """The body of a 2xx answer; ProviderError otherwise."""
-        clients, lanes = self._pools()
+        pools, lanes = self._pools()
         lane = await lanes.get()
         try:
-            return await self._post(clients[lane // CONNECTIONS_PER_POOL], url, payload, timeout_s)
+            return await self._post(pools[lane // CONNECTIONS_PER_POOL], url, payload, timeout_s)
         finally:
             lanes.put_nowait(lane)
 
     async def _post(
-        self, client: httpx.AsyncClient, url: str, payload: Mapping[str, Any], timeout_s: float
+        self,
+        pool: httpx.AsyncHTTPTransport,
+        url: str,
+        payload: Mapping[str, Any],
+        timeout_s: float,
     ) -> bytes:
+        request = httpx.Request(
+            "POST",
+            url,
+            headers=self._headers,
+            content=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+            extensions={
+                "timeout": {"connect": timeout_s, "read": timeout_s, "write": timeout_s,
+                            "pool": timeout_s}
+            },
+        )  # fmt: skip
         try:
-            response = await client.post(url, json=payload, timeout=timeout_s)
-            body = await response.aread()
+            response = await pool.handle_async_request(request)
+            try:
+                body = await response.aread()
+            finally:
+                await response.aclose()
         except httpx.TimeoutException:
             raise ProviderError(f"timed out after {timeout_s:g} s", retryable=True) from None
         except httpx.TransportError as exc:
@@ -119,9 +143,9 @@ class PooledJSONClient:
         return body
 
     async def aclose(self) -> None:
-        clients, self._clients, self._lanes = self._clients, [], None
-        for client in clients:
-            await client.aclose()
+        pools, self._pools_, self._lanes = self._pools_, [], None
+        for pool in pools:
+            await pool.aclose()
 
 
 def invalid_body(body: bytes, exc: Exception) -> ProviderError:
