@@ -12,7 +12,7 @@ from typing import Any
 
 from .connections import Connection, Prices
 from .errors import EvalInputError
-from .scorers.base import did_you_mean
+from .hints import did_you_mean
 from .spec import ModelRef
 
 _TABLE = "tool.pytest-evals.connections"

@@ -28,10 +28,8 @@ from .scorers.base import ScoringContext
 from .scoring import BoundScorer, Outcome, ScorerCrash, bind_scorers, score_sample
 from .spec import Datapoint, EvalSpec, ModelRef
 from .spec_loader import load_spec
-from .state import EvalsState
+from .state import STATE_KEY, EvalsState
 from .targets import Target, import_target
-
-STATE_KEY = pytest.StashKey[EvalsState]()
 
 _UNSAFE_ID = re.compile(r"[\s\[\]]+|::")
 

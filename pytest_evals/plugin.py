@@ -9,23 +9,27 @@ import tempfile
 import threading
 from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from . import hookspecs
-from .controller import EvalsController
-from .items import STATE_KEY, DatapointItem, EvalSampleError, EvalSpecFile, junit_properties
 from .options import add_options, resolve_settings
-from .prefetch import Prefetcher
-from .state import EvalsState
+from .state import STATE_KEY, EvalsState
+
+if TYPE_CHECKING:
+    from .items import EvalSpecFile
+    from .prefetch import Prefetcher
+
+# Only options and state load with pytest: the plugin is inert unless --evals (or a spec
+# file on the command line) asks for it, and then imports the rest.
 
 SPEC_SUFFIXES = (".eval.yaml", ".eval.yml")
 _CONTROLLER_NAME = "pytest-evals-controller"
 _XDIST_BRIDGE_NAME = "pytest-evals-xdist"
 _SHARED_DIR_KEY = "pytest_evals_shared_dir"
 _META_SENT_KEY = pytest.StashKey[set[str]]()
-_PREFETCH_KEY = pytest.StashKey[Prefetcher]()
+_PREFETCH_KEY: pytest.StashKey[Prefetcher] = pytest.StashKey()
 _SIGTERM_KEY = pytest.StashKey[Any]()
 _OWNED_DIR_KEY = pytest.StashKey[Path]()
 
@@ -144,6 +148,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if settings.active:
         _add_collection_args(config, settings.paths)
     if not hasattr(config, "workerinput"):
+        from .controller import EvalsController
+
         config.pluginmanager.register(EvalsController(config, settings), _CONTROLLER_NAME)
         if config.pluginmanager.hasplugin("xdist"):
             bridge = _XdistBridge(shared_dir, config.stash[STATE_KEY])
@@ -175,6 +181,8 @@ def _wanted(config: pytest.Config, file_path: Path) -> bool:
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> EvalSpecFile | None:
     if is_spec_file(file_path) and _wanted(parent.config, file_path):
+        from .items import EvalSpecFile
+
         spec_file: EvalSpecFile = EvalSpecFile.from_parent(parent, path=file_path)
         return spec_file
     return None
@@ -185,6 +193,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     state = session.config.stash.get(STATE_KEY, None)
     if state is None:
         return
+    from .items import DatapointItem
+
     totals: dict[str, int] = {}
     limits: set[int] = set()
     for item in session.items:
@@ -200,6 +210,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def pytest_runtestloop(session: pytest.Session) -> None:
     state = session.config.stash.get(STATE_KEY, None)
     if state is not None:
+        from .prefetch import Prefetcher
+
         session.config.stash[_PREFETCH_KEY] = Prefetcher(
             session.items, state.prefetch_window, session.config.pluginmanager.get_plugins()
         )
@@ -224,6 +236,10 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    if STATE_KEY not in item.config.stash:
+        return report
+    from .items import DatapointItem, EvalSampleError, junit_properties
+
     if (
         isinstance(item, DatapointItem)
         and call.when == "setup"

@@ -13,12 +13,11 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from .datasets import RawDatapoint, Selection, read_dataset
 from .errors import EvalInputError
+from .hints import did_you_mean
 from .prompts import DEFAULT_PROMPT
-from .scorers.base import ScorerConfigError, ScorerRegistry, did_you_mean
+from .scorers.base import ScorerConfigError, ScorerRegistry
 from .scoring import bind_scorers
 from .spec import Datapoint, EvalSpec, ModelRef, RepeatPass, ScorerConfig
 from .targets import make_importable
@@ -343,6 +342,8 @@ def _check_schema(reader: _SpecReader, datapoints: Sequence[Datapoint]) -> Mappi
         return None
     if not isinstance(schema, Mapping):
         raise reader.error("must be a JSON Schema (a mapping)", "schema")
+    import jsonschema  # only specs with a schema pay for its import
+
     validator_class = jsonschema.validators.validator_for(schema)
     try:
         validator_class.check_schema(dict(schema))

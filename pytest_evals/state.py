@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from .cache import ResponseCache
 from .connections import Connection
 from .connections_loader import load_connections
@@ -59,6 +61,8 @@ def read_connections_table(pyproject: Path | None) -> Mapping[str, Any] | None:
 
 @dataclass
 class EvalsState:
+    """Per-process plugin state, kept in ``config.stash[STATE_KEY]``."""
+
     settings: EvalsSettings
     pyproject: Path | None
     explicit_files: frozenset[Path] = frozenset()
@@ -154,3 +158,6 @@ class EvalsState:
         if self._engine is not None:
             self._engine.close()
             self._engine = None
+
+
+STATE_KEY = pytest.StashKey[EvalsState]()

@@ -179,9 +179,3 @@ def normalize(value: ScoreValue, *, threshold: float) -> Verdict:
             verdict.score, verdict.score >= threshold, verdict.reason, verdict.details
         )
     return verdict
-
-
-def did_you_mean(word: str, options: Iterable[str]) -> str:
-    """``"; did you mean 'x'?"`` when a close option exists, else an empty string."""
-    close = difflib.get_close_matches(word, list(options), n=1)
-    return f"; did you mean '{close[0]}'?" if close else ""

@@ -17,7 +17,8 @@ import linecache
 from collections.abc import Callable
 from typing import Any
 
-from .base import ScoreFunction, ScorerConfigError, ScoreValue, ScoringContext, did_you_mean
+from ..hints import did_you_mean
+from .base import ScoreFunction, ScorerConfigError, ScoreValue, ScoringContext
 
 UserScorer = Callable[[Any, Any, Any], Any]
 

@@ -9,9 +9,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from jsonschema import exceptions as schema_exceptions
-from jsonschema import validators
-
 from .base import ScoreFunction, ScorerConfigError, ScoringContext, Verdict
 from .text import show
 
@@ -22,6 +19,10 @@ def json(*, schema: Mapping[str, Any] | bool | None = None) -> ScoreFunction:
     """The output is JSON (a structured output counts as parsed) and, given a ``schema``,
     valid against it."""
     validator: Any = None
+    # Imported here: jsonschema takes longer to import than the rest of the plugin.
+    from jsonschema import exceptions as schema_exceptions
+    from jsonschema import validators
+
     if schema is not None:
         # jsonschema's stubs want a dict; any mapping (or true/false) is a valid schema.
         schema_value: Any = schema

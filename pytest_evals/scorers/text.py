@@ -12,8 +12,9 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+from ..hints import did_you_mean
 from ..templates import TemplateError, references
-from .base import ScoreFunction, ScorerConfigError, ScoringContext, Verdict, did_you_mean
+from .base import ScoreFunction, ScorerConfigError, ScoringContext, Verdict
 
 _SHOWN_CHARS = 200
 
