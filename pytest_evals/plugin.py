@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from . import hookspecs
+# PyYAML's C extension keeps references to the first yaml.nodes it saw, so yaml must not be
+# imported afresh inside a session that pytester later unwinds (its in-process runs restore
+# sys.modules); loading it with the plugin keeps one copy for the whole process.
+from . import hookspecs, yaml_source  # noqa: F401
 from .options import add_options, resolve_settings
 from .state import STATE_KEY, EvalsState
 

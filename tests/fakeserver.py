@@ -127,9 +127,13 @@ class FakeOpenAI:
         with self._lock:
             if self._queued:
                 return self._queued.popleft()
+            # One draw per request, fault kinds in bands: the k-th request gets the same
+            # fault on every run, whatever the concurrency.
+            draw = self._random.random()
             for kind, rate in self.fault_rates.items():
-                if self._random.random() < rate:
+                if draw < rate:
                     return kind
+                draw -= rate
         return None
 
     def reply_text(self, messages: list[dict[str, Any]], body: dict[str, Any]) -> str:

@@ -168,3 +168,34 @@ def test_a_signal_mid_run_leaves_a_cancelled_report(
     assert run["status"] == "cancelled"
     assert 0 < run["progress"] < N
     assert all(r["status"] == "completed" for r in run["result_items"])
+
+
+def test_a_quarter_of_429_and_500_and_malformed_bodies_are_absorbed(
+    pytester: pytest.Pytester, mode: list[str]
+) -> None:
+    def outputs(fault_rates: dict[str, float]) -> dict[str, object]:
+        # Seed 14: 4 x 429, 4 x 500 and 3 malformed bodies among the first requests.
+        with FakeOpenAI(fault_rates=fault_rates, seed=14, retry_after_s=0.02) as server:
+            pytester.makepyprojecttoml(
+                pyproject(server.base_url).replace("retries = 0", "retries = 8")
+            )
+            pytester.makefile(".eval.yaml", **{"evals/echo": SPEC})
+            result = pytester.runpytest(
+                "--evals", "evals", "--evals-cache", "off", "--evals-json", "out.json", *mode
+            )
+            result.assert_outcomes(passed=N)
+            served = list(server.faults_served)
+        run = load_json(pytester.path / "out.json")["runs"][0]
+        if fault_rates:
+            assert {kind: served.count(kind) for kind in fault_rates} == {
+                "429": 4,
+                "500": 4,
+                "malformed": 3,
+            }
+        return {
+            r["datapoint_id"]: (r["output"], r["passed"], r["tokens"]) for r in run["result_items"]
+        }
+
+    clean = outputs({})
+    faulty = outputs({"429": 0.125, "500": 0.125, "malformed": 0.05})
+    assert faulty == clean
