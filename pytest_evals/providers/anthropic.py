@@ -6,8 +6,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from .base import ChatRequest, ChatResponse, ProviderError
-from .http import PooledJSONClient, invalid_body, optional_int
+from .base import ChatRequest, ChatResponse
+from .http import JSONProvider, PooledJSONClient, invalid_body, optional_int
 
 API_VERSION = "2023-06-01"
 # The Messages API requires max_tokens; a spec that sets none gets this.
@@ -37,7 +37,7 @@ def parse_message(body: bytes) -> ChatResponse:
     )
 
 
-class AnthropicProvider:
+class AnthropicProvider(JSONProvider):
     def __init__(
         self,
         base_url: str,
@@ -47,14 +47,13 @@ class AnthropicProvider:
         extra_params: Mapping[str, Any],
         max_connections: int,
     ) -> None:
-        self._url = base_url.rstrip("/") + "/messages"
         auth = {"x-api-key": api_key} if api_key else {}
-        self._http = PooledJSONClient(
+        http = PooledJSONClient(
             headers={"anthropic-version": API_VERSION, **headers, **auth},
             max_connections=max_connections,
             secrets=[api_key],
         )
-        self._extra_params = dict(extra_params)
+        super().__init__(base_url.rstrip("/") + "/messages", http, extra_params)
 
     def payload(self, request: ChatRequest) -> dict[str, Any]:
         # System messages travel apart from the conversation in this API.
@@ -72,16 +71,7 @@ class AnthropicProvider:
             body["system"] = system
         if request.temperature is not None:
             body["temperature"] = min(request.temperature, 1.0)  # the API's range is 0-1
-        body.update(self._extra_params)
-        body.update(request.params)
-        return body
+        return self._with_params(body, request)
 
-    async def complete(self, request: ChatRequest, *, timeout_s: float) -> ChatResponse:
-        body = await self._http.post(self._url, self.payload(request), timeout_s=timeout_s)
-        try:
-            return parse_message(body)
-        except ProviderError as exc:
-            raise ProviderError(self._http.safe(exc.message), retryable=True) from None
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
+    def parse(self, body: bytes) -> ChatResponse:
+        return parse_message(body)

@@ -24,7 +24,7 @@ import httpx
 
 from ..redact import redact
 from ..retry import parse_retry_after
-from .base import ProviderError
+from .base import ChatRequest, ChatResponse, ProviderError
 
 MESSAGE_LIMIT = 500
 CONNECTIONS_PER_POOL = 8
@@ -158,3 +158,34 @@ def invalid_body(body: bytes, exc: Exception) -> ProviderError:
 
 def optional_int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+class JSONProvider:
+    """A provider that posts one JSON body per call: subclasses say where, what and how to
+    read the answer."""
+
+    def __init__(self, url: str, http: PooledJSONClient, extra_params: Mapping[str, Any]):
+        self._url = url
+        self._http = http
+        self._extra_params = dict(extra_params)
+
+    def payload(self, request: ChatRequest) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def parse(self, body: bytes) -> ChatResponse:
+        raise NotImplementedError
+
+    def _with_params(self, body: dict[str, Any], request: ChatRequest) -> dict[str, Any]:
+        body.update(self._extra_params)
+        body.update(request.params)
+        return body
+
+    async def complete(self, request: ChatRequest, *, timeout_s: float) -> ChatResponse:
+        body = await self._http.post(self._url, self.payload(request), timeout_s=timeout_s)
+        try:
+            return self.parse(body)
+        except ProviderError as exc:
+            raise ProviderError(self._http.safe(exc.message), retryable=True) from None
+
+    async def aclose(self) -> None:
+        await self._http.aclose()

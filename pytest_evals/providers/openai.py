@@ -6,8 +6,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from .base import ChatRequest, ChatResponse, ProviderError
-from .http import PooledJSONClient, invalid_body, optional_int
+from .base import ChatRequest, ChatResponse
+from .http import JSONProvider, PooledJSONClient, invalid_body, optional_int
 
 _DEFAULT_MAX_CONNECTIONS = 100
 
@@ -35,7 +35,7 @@ def parse_completion(body: bytes) -> ChatResponse:
     )
 
 
-class OpenAIProvider:
+class OpenAIProvider(JSONProvider):
     def __init__(
         self,
         base_url: str,
@@ -45,12 +45,11 @@ class OpenAIProvider:
         extra_params: Mapping[str, Any],
         max_connections: int = _DEFAULT_MAX_CONNECTIONS,
     ) -> None:
-        self._url = base_url.rstrip("/") + "/chat/completions"
         auth = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._http = PooledJSONClient(
+        http = PooledJSONClient(
             headers={**headers, **auth}, max_connections=max_connections, secrets=[api_key]
         )
-        self._extra_params = dict(extra_params)
+        super().__init__(base_url.rstrip("/") + "/chat/completions", http, extra_params)
 
     def payload(self, request: ChatRequest) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -63,16 +62,7 @@ class OpenAIProvider:
             body["max_tokens"] = request.max_tokens
         if request.seed is not None:
             body["seed"] = request.seed
-        body.update(self._extra_params)
-        body.update(request.params)
-        return body
+        return self._with_params(body, request)
 
-    async def complete(self, request: ChatRequest, *, timeout_s: float) -> ChatResponse:
-        body = await self._http.post(self._url, self.payload(request), timeout_s=timeout_s)
-        try:
-            return parse_completion(body)
-        except ProviderError as exc:
-            raise ProviderError(self._http.safe(exc.message), retryable=True) from None
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
+    def parse(self, body: bytes) -> ChatResponse:
+        return parse_completion(body)

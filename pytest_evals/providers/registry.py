@@ -19,25 +19,23 @@ ProviderFactory = Callable[[Connection, str | None], Provider]
 def _openai(connection: Connection, api_key: str | None) -> Provider:
     from .openai import OpenAIProvider
 
-    return OpenAIProvider(
+    return _build(OpenAIProvider, connection, api_key)
+
+
+def _anthropic(connection: Connection, api_key: str | None) -> Provider:
+    from .anthropic import AnthropicProvider
+
+    return _build(AnthropicProvider, connection, api_key)
+
+
+def _build(kind: Callable[..., Provider], connection: Connection, api_key: str | None) -> Provider:
+    return kind(
         connection.base_url,
         api_key,
         headers=connection.headers,
         extra_params=connection.params,
         # The engine bounds calls in flight per connection; the pool must never be the
         # tighter bound, or pool waits would count against the attempt's timeout.
-        max_connections=max(connection.max_concurrency, 1),
-    )
-
-
-def _anthropic(connection: Connection, api_key: str | None) -> Provider:
-    from .anthropic import AnthropicProvider
-
-    return AnthropicProvider(
-        connection.base_url,
-        api_key,
-        headers=connection.headers,
-        extra_params=connection.params,
         max_connections=max(connection.max_concurrency, 1),
     )
 
