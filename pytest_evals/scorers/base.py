@@ -8,10 +8,12 @@ validates them and returns a function that scores one sample. Factories raise
 from __future__ import annotations
 
 import difflib
+import inspect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..hints import did_you_mean
 from ..records import Sample
 from ..templates import render
 
@@ -134,6 +136,7 @@ class ScorerRegistry:
     def build(self, type_name: str, options: Mapping[str, Any]) -> ScoreFunction:
         """Create the scoring function for one spec entry, validating its options."""
         scorer_type = self.get(type_name)
+        _check_option_names(type_name, scorer_type.factory, options)
         try:
             return scorer_type.factory(**options)
         except TypeError as exc:
@@ -141,6 +144,30 @@ class ScorerRegistry:
             raise ScorerConfigError(
                 f"invalid options for scorer '{type_name}': {exc}", key=None
             ) from None
+
+
+# Keys every scorer entry may carry besides its type's own options.
+COMMON_KEYS = ("type", "name", "weight", "threshold")
+
+
+def _check_option_names(type_name: str, factory: ScorerFactory, options: Mapping[str, Any]) -> None:
+    """An option the factory does not take is named, with a hint, before Python's own
+    TypeError could speak of keyword arguments."""
+    try:
+        parameters = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return
+    accepted = [p.name for p in parameters if p.kind is not inspect.Parameter.VAR_POSITIONAL]
+    for key in options:
+        if key not in accepted:
+            known = ", ".join(accepted) or "none"
+            hint = did_you_mean(str(key), [*accepted, *COMMON_KEYS])
+            raise ScorerConfigError(
+                f"scorer type '{type_name}' has no option '{key}'{hint} (its options: {known})",
+                key=str(key),
+            )
 
 
 def normalize(value: ScoreValue, *, threshold: float) -> Verdict:
