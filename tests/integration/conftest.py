@@ -10,6 +10,15 @@ from typing import Any
 import pytest
 
 MODES = {"serial": [], "xdist": ["-n", "2"]}
+# Every report a session can write, into the test's folder.
+ALL_REPORTS = (
+    "--evals-json",
+    "out.json",
+    "--junitxml",
+    "junit.xml",
+    "--evals-summary-md",
+    "summary.md",
+)
 
 
 @pytest.fixture(params=list(MODES))

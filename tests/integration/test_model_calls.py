@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ..fakeserver import FakeOpenAI
-from .conftest import assert_no_plugin_traceback, load_json
+from .conftest import ALL_REPORTS, assert_no_plugin_traceback, load_json
 
 KEY = "sk-evals-SECRET-d41d8cd98f00b204"
 ANSWERS = {
@@ -195,18 +195,7 @@ def test_the_api_key_appears_in_no_output_or_report(
         monkeypatch.setenv("LOCAL_KEY", KEY)
         pytester.makepyprojecttoml(pyproject(bad.base_url))
         pytester.makefile(".eval.yaml", **{"evals/capitals": SPEC})
-        result = pytester.runpytest(
-            "--evals",
-            "evals",
-            "--evals-json",
-            "out.json",
-            "--junitxml",
-            "junit.xml",
-            "--evals-summary-md",
-            "summary.md",
-            "-rA",
-            *mode,
-        )
+        result = pytester.runpytest("--evals", "evals", *ALL_REPORTS, "-rA", *mode)
         assert bad.request_count == 4
     result.assert_outcomes(errors=4)
     result.stdout.fnmatch_lines(["*HTTP 401: Incorrect API key provided*[[]REDACTED[]]*"])

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ..contract import RECORD_KEYS, RUN_KEYS
-from .conftest import load_json
+from .conftest import ALL_REPORTS, load_json
 
 APP = """
 def answer(item):
@@ -43,17 +43,7 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
 
 
 def _run(project: pytest.Pytester, *extra: str) -> pytest.RunResult:
-    return project.runpytest(
-        "--evals",
-        "evals",
-        "--evals-json",
-        "out.json",
-        "--junitxml",
-        "junit.xml",
-        "--evals-summary-md",
-        "summary.md",
-        *extra,
-    )
+    return project.runpytest("--evals", "evals", *ALL_REPORTS, *extra)
 
 
 def test_json_report_follows_the_run_schema(project: pytest.Pytester, mode: list[str]) -> None:
