@@ -88,21 +88,36 @@ class ResponseCache:
     def put(self, key: str, response: CachedResponse) -> None:
         if not self._writable:
             return
-        path = self._path(key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{key[:8]}.", suffix=".tmp", dir=path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    json.dump({"format": _FORMAT, **asdict(response)}, handle, ensure_ascii=False)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            self._write(key, response)
         except OSError as exc:
-            # One warning, then run uncached: a broken cache must not break the evals.
-            self._writable = False
-            self._warn(f"response cache: cannot write under {self.root}: {exc}; not caching")
+            # A broken cache must not break the evals: one warning, then a fresh folder for
+            # the rest of the session (or, if even that fails, no caching).
+            broken = self.root
+            try:
+                self.root = Path(tempfile.mkdtemp(prefix="pytest-evals-cache-"))
+                self._write(key, response)
+            except OSError:
+                self._writable = False
+                self._warn(f"response cache: cannot write under {broken}: {exc}; not caching")
+                return
+            self._warn(
+                f"response cache: cannot write under {broken}: {exc}; caching in a fresh "
+                f"folder, {self.root}, for this session"
+            )
+
+    def _write(self, key: str, response: CachedResponse) -> None:
+        """Whole or not at all: a temporary file renamed into place."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{key[:8]}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump({"format": _FORMAT, **asdict(response)}, handle, ensure_ascii=False)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
 
 def _optional_int(value: Any) -> int | None:
