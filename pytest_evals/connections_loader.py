@@ -65,22 +65,25 @@ class _Table:
         name: str,
         data: Mapping[str, Any],
         source: Path | None,
-        text: str,
         providers: Sequence[str] = PROVIDERS,
     ):
         self.providers = tuple(providers)
         self.name = name
         self.data = data
         self.source = source
-        self.text = text
 
     def error(self, key: str | None, message: str) -> EvalInputError:
         full_key = f"{_TABLE}.{self.name}" + (f".{key}" if key else "")
         return EvalInputError(message, path=self.source, line=self._line(key), key=full_key)
 
     def _line(self, key: str | None) -> int | None:
-        # tomllib gives no positions: find the table header, then the key below it.
-        lines = self.text.splitlines()
+        # tomllib gives no positions: find the table header, then the key below it. The file
+        # is read again only here, when there is an error to place.
+        try:
+            text = self.source.read_text(encoding="utf-8") if self.source is not None else ""
+        except OSError:
+            text = ""
+        lines = text.splitlines()
         header = re.compile(
             rf"^\s*\[\s*tool\.\"?pytest-evals\"?\.connections\.\"?{re.escape(self.name)}\"?\s*\]"
         )
@@ -245,16 +248,8 @@ def load_connections(
     connections = builtin_connections(environ)
     if not table:
         return connections
-    text = ""
-    if source is not None:
-        try:
-            text = source.read_text(encoding="utf-8")
-        except OSError:
-            text = ""
     for name, data in table.items():
-        entry = _Table(
-            str(name), data if isinstance(data, Mapping) else {}, source, text, providers
-        )
+        entry = _Table(str(name), data if isinstance(data, Mapping) else {}, source, providers)
         if not isinstance(data, Mapping):
             raise entry.error(None, "must be a table")
         if "params" in data and not isinstance(data["params"], Mapping):

@@ -17,6 +17,7 @@ from .reporting import (
     RunBook,
     build_report,
     evaluate_gate,
+    session_exit_ok,
     summarize,
     summary_lines,
     summary_markdown,
@@ -75,7 +76,7 @@ class EvalsController:
         self._write_reports(session)
 
     def _exit_status(self, session: pytest.Session) -> pytest.ExitCode:
-        if any(not v.holds for v in self.verdicts) or self.non_eval_failures:
+        if not session_exit_ok(self.verdicts, non_eval_failures=self.non_eval_failures):
             return pytest.ExitCode.TESTS_FAILED
         complete = all(run.progress >= run.total for run in self.book.runs)
         if not complete or _stopped_early(session):

@@ -126,7 +126,6 @@ class CallEngine:
         self._thread: threading.Thread | None = None
         self._closed = False
         self.stop_reason: str | None = None
-        self.spent_usd = 0.0
         # Touched only on the loop's thread.
         self._states: dict[str, _ConnectionState] = {}
         self._groups: dict[str, asyncio.Semaphore] = {}
@@ -267,20 +266,17 @@ class CallEngine:
         return Sample(
             output=hit.text,
             latency_ms=hit.latency_ms,
-            tokens=(
-                None
-                if hit.prompt_tokens is None and hit.completion_tokens is None
-                else TokenUsage(hit.prompt_tokens, hit.completion_tokens)
-            ),
+            tokens=TokenUsage.known(hit.prompt_tokens, hit.completion_tokens),
             cost=hit.cost,
             cached=True,
             metadata={"response_model": hit.model},
         )
 
-    def _check_budget(self) -> None:
+    def _check_budget(self, *, read_ledger: bool) -> None:
+        """Stopped already, or (reading the session's ledger, a locked file) now over."""
         if self.stop_reason is not None:
             raise BudgetExceeded(self.stop_reason)
-        if self._ledger is not None and self._max_cost_usd is not None:
+        if read_ledger and self._ledger is not None and self._max_cost_usd is not None:
             total = self._ledger.total()
             if total >= self._max_cost_usd:
                 self._stop_for_budget(total)
@@ -291,12 +287,8 @@ class CallEngine:
             f"--evals-max-cost {self._max_cost_usd:g} reached: the session has spent "
             f"${total:.4f}; no new calls start"
         )
-        loop = self._loop
-        if loop is not None:
-            current = asyncio.current_task(loop) if loop.is_running() else None
-            for task in asyncio.all_tasks(loop):
-                if task is not current:
-                    task.cancel()
+        # Called on the loop's thread, from inside a call: cancel every other one.
+        self._cancel_tasks()
 
     async def _call(
         self,
@@ -307,11 +299,12 @@ class CallEngine:
         group: str | None,
         group_limit: int | None,
     ) -> Sample:
-        key = cache_key(cache_material(connection, request))
+        # The key is only worth hashing when there is a cache to use it.
+        key = cache_key(cache_material(connection, request)) if self._cache is not None else ""
         cached = self._cached(connection, key)
         if cached is not None:
             return cached
-        self._check_budget()
+        self._check_budget(read_ledger=False)
         api_key = self._api_key(connection)
         state = self._state(connection, api_key)
         label = f"{connection.name}/{request.model}"
@@ -322,17 +315,13 @@ class CallEngine:
                 for slot in (process_slot, state.slot, group_slot):
                     if slot is not None:
                         await slots.enter_async_context(slot)
-                self._check_budget()
+                self._check_budget(read_ledger=True)
                 response, latency_ms, attempt_ms, used = await self._attempts(
                     state, request, timeout_s, attempts, label, api_key
                 )
         except asyncio.CancelledError:
             raise CallCancelled(self.stop_reason or f"the call to {label} was cancelled") from None
-        tokens = (
-            None
-            if response.prompt_tokens is None and response.completion_tokens is None
-            else TokenUsage(response.prompt_tokens, response.completion_tokens)
-        )
+        tokens = TokenUsage.known(response.prompt_tokens, response.completion_tokens)
         cost = cost_usd(connection, request.model, tokens)
         self._record_spend(cost)
         if self._cache is not None and mode_writes(self._cache.mode):
@@ -364,7 +353,6 @@ class CallEngine:
     def _record_spend(self, cost: float | None) -> None:
         if cost is None:
             return
-        self.spent_usd += cost
         if self._ledger is not None and self._max_cost_usd is not None:
             total = self._ledger.add(cost)
             if total >= self._max_cost_usd and self.stop_reason is None:
@@ -438,13 +426,15 @@ class CallEngine:
         loop = self._loop
         if loop is None or loop.is_closed():
             return
-
-        def cancel() -> None:
-            for task in asyncio.all_tasks(loop):
-                task.cancel()
-
         with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(cancel)
+            loop.call_soon_threadsafe(self._cancel_tasks)
+
+    def _cancel_tasks(self) -> None:
+        """On the loop's thread: cancel every task but the one running this."""
+        current = asyncio.current_task()
+        for task in asyncio.all_tasks():
+            if task is not current:
+                task.cancel()
 
     async def _close_providers(self) -> None:
         for state in self._states.values():

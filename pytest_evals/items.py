@@ -25,7 +25,7 @@ from .records import ResultRecord, Sample
 from .sampling import SampleSource, can_start_early, start_sample, wait_sample
 from .scorers import builtin_registry
 from .scorers.base import ScoringContext
-from .scoring import BoundScorer, Outcome, ScorerCrash, bind_scorers, score_sample
+from .scoring import BoundScorer, Outcome, ScorerCrash, score_sample
 from .spec import Datapoint, EvalSpec, ModelRef
 from .spec_loader import load_spec
 from .state import STATE_KEY, EvalsState
@@ -106,7 +106,6 @@ class EvalSpecFile(pytest.File):
             spec = load_spec(self.path, registry=registry, parse_model=parse_model)
             models = self._models(spec, connections)
             target = import_target(spec.target, spec_dir=self.path.parent) if spec.target else None
-            scorers = bind_scorers(spec.scorers, registry)
         except EvalInputError as exc:
             raise self._fail(exc) from None
         self._check_api_keys(models, connections)
@@ -114,7 +113,7 @@ class EvalSpecFile(pytest.File):
             # Registered first so --strict-markers accepts the spec's tags.
             self.config.addinivalue_line("markers", f"{tag}: eval tag from a spec file")
             self.add_marker(tag)
-        yield from self._items(spec, models, target, scorers, connections)
+        yield from self._items(spec, models, target, list(spec.bound_scorers), connections)
 
     def _models(self, spec: EvalSpec, connections: Mapping[str, Any]) -> list[ModelRef]:
         override = self._state().settings.model_override
@@ -263,8 +262,9 @@ class DatapointItem(pytest.Item):
                 # (an xdist worker hands the reason to the controller, which stops them all).
                 self.session.shouldstop = str(exc)
                 pytest.skip(str(exc))
-            self._finish(error_record(self._context, self.datapoint, str(exc)))
-            raise EvalSampleError(self.record) from None  # type: ignore[arg-type]
+            record = error_record(self._context, self.datapoint, str(exc))
+            self.record = record
+            raise EvalSampleError(record) from None
 
     def runtest(self) -> None:
         outcomes: list[Outcome] = []
@@ -277,17 +277,14 @@ class DatapointItem(pytest.Item):
             except ScorerCrash as crash:
                 message = f"scorer '{crash.scorer_name}' raised:\n{crash.traceback_text}"
                 record = error_record(self._context, self.datapoint, message, self._samples)
-                self._finish(record)
+                self.record = record
                 raise EvalScorerError(record) from None
         record = completed_record(
             self._context, self.datapoint, self._samples, outcomes, self.spec.repeat_pass
         )
-        self._finish(record)
+        self.record = record
         if not record.passed:
             raise EvalQualityFailure(record)
-
-    def _finish(self, record: ResultRecord) -> None:
-        self.record = record
 
     def release(self) -> None:
         """Drop what the item no longer needs once reported: a session of 100,000

@@ -31,7 +31,6 @@ SPEC_SUFFIXES = (".eval.yaml", ".eval.yml")
 _CONTROLLER_NAME = "pytest-evals-controller"
 _XDIST_BRIDGE_NAME = "pytest-evals-xdist"
 _SHARED_DIR_KEY = "pytest_evals_shared_dir"
-_META_SENT_KEY = pytest.StashKey[set[str]]()
 _PREFETCH_KEY: pytest.StashKey[Prefetcher] = pytest.StashKey()
 _SIGTERM_KEY = pytest.StashKey[Any]()
 _OWNED_DIR_KEY = pytest.StashKey[Path]()
@@ -147,7 +146,6 @@ def pytest_configure(config: pytest.Config) -> None:
             registry=registry
         ),
     )
-    config.stash[_META_SENT_KEY] = set()
     if settings.active:
         _add_collection_args(config, settings.paths)
     if not hasattr(config, "workerinput"):
@@ -239,31 +237,31 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    if STATE_KEY not in item.config.stash:
+    state = item.config.stash.get(STATE_KEY, None)
+    if state is None:
         return report
     from .items import DatapointItem, EvalSampleError, junit_properties
 
-    if (
-        isinstance(item, DatapointItem)
-        and call.when == "setup"
-        and call.excinfo is not None
-        and isinstance(call.excinfo.value, EvalSampleError)
-    ):
+    if not isinstance(item, DatapointItem):
+        return report
+    if call.excinfo is not None and isinstance(call.excinfo.value, EvalSampleError):
         # pytest shows setup errors as tracebacks, bypassing repr_failure; a broken call
         # reads better as the datapoint and the provider's or target's message.
         report.longrepr = item.repr_failure(call.excinfo)
-    if isinstance(item, DatapointItem) and item.record is not None and call.when == "teardown":
+    record = item.record
+    if record is None:
+        return report
+    if call.when == "teardown":
         # pytest's junitxml reads user properties off the teardown report; only it needs them.
-        report.user_properties = [*report.user_properties, *junit_properties(item.record)]
+        report.user_properties = [*report.user_properties, *junit_properties(record)]
         item.release()
-    elif isinstance(item, DatapointItem) and item.record is not None:
-        # Plain builtins: pytest-xdist serializes report attributes to the controller.
-        report.eval_record = item.record.to_dict()  # type: ignore[attr-defined]
-        sent = item.config.stash[_META_SENT_KEY]
-        if item.run_id not in sent:
-            sent.add(item.run_id)
-            state = item.config.stash[STATE_KEY]
-            report.eval_run = item.run_meta(state.run_totals.get(item.run_id, 0))  # type: ignore[attr-defined]
-        else:
-            report.eval_run = {"id": item.run_id}  # type: ignore[attr-defined]
+        return report
+    # Plain builtins: pytest-xdist serializes report attributes to the controller. The run's
+    # description goes with its first record from this process; later ones name the run.
+    report.eval_record = record.to_dict()  # type: ignore[attr-defined]
+    if item.run_id in state.described_runs:
+        report.eval_run = {"id": item.run_id}  # type: ignore[attr-defined]
+    else:
+        state.described_runs.add(item.run_id)
+        report.eval_run = item.run_meta(state.run_totals.get(item.run_id, 0))  # type: ignore[attr-defined]
     return report

@@ -18,6 +18,11 @@ class TokenUsage:
     prompt: int | None = None
     completion: int | None = None
 
+    @classmethod
+    def known(cls, prompt: int | None, completion: int | None) -> TokenUsage | None:
+        """The usage, or None when the provider reported neither count."""
+        return None if prompt is None and completion is None else cls(prompt, completion)
+
     @property
     def total(self) -> int | None:
         if self.prompt is None and self.completion is None:

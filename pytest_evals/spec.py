@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from .scoring import BoundScorer
 
 RepeatPass = Literal["all", "any", "majority"]
 
@@ -84,6 +87,8 @@ class EvalSpec:
     prompt: str | None = None
     messages: tuple[Mapping[str, str], ...] | None = None
     scorers: tuple[ScorerConfig, ...] = ()
+    bound_scorers: tuple[BoundScorer, ...] = field(default=(), compare=False, repr=False)
+    """``scorers`` built by the loader while validating them, ready to score."""
     threshold: float | None = None
     pass_rate: float = 1.0
     repeat: int = 1

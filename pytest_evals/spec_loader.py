@@ -18,7 +18,7 @@ from .errors import EvalInputError
 from .hints import did_you_mean
 from .prompts import DEFAULT_PROMPT
 from .scorers.base import ScorerConfigError, ScorerRegistry
-from .scoring import bind_scorers
+from .scoring import BoundScorer, bind_scorers
 from .spec import Datapoint, EvalSpec, ModelRef, RepeatPass, ScorerConfig
 from .targets import make_importable
 from .templates import Reference, TemplateError, check_references, references
@@ -287,6 +287,13 @@ def _datapoint_error(
     return EvalInputError(message, path=source, line=row.line, datapoint_id=datapoint_id, key=key)
 
 
+def _at_datapoint(datapoint: Datapoint, message: str, key: str) -> EvalInputError:
+    """An error at a loaded datapoint: its file and line (the spec's or the dataset's)."""
+    return EvalInputError(
+        message, path=datapoint.source, line=datapoint.line, datapoint_id=datapoint.id, key=key
+    )
+
+
 def _check_datapoint_chat(chat: Any, row: RawDatapoint, source: Path, datapoint_id: str) -> None:
     if not isinstance(chat, list) or not chat:
         raise _datapoint_error(
@@ -356,12 +363,10 @@ def _check_schema(reader: _SpecReader, datapoints: Sequence[Datapoint]) -> Mappi
         found = jsonschema.exceptions.best_match(validator.iter_errors(datapoint.data))
         where = "/".join(str(p) for p in found.absolute_path) if found else ""
         message = found.message if found else "does not match the schema"
-        raise EvalInputError(
+        raise _at_datapoint(
+            datapoint,
             f"violates the schema{f' at {where!r}' if where else ''}: {message}",
-            path=datapoint.source,
-            line=datapoint.line,
-            datapoint_id=datapoint.id,
-            key="schema",
+            "schema",
         )
     return schema
 
@@ -410,11 +415,13 @@ def _check_scorers(
     datapoints: Sequence[Datapoint],
     *,
     scorers_given: bool,
-) -> None:
+) -> list[BoundScorer]:
+    """Every entry built (the items score with these) and checked against the datapoints."""
+    bound: list[BoundScorer] = []
     for position, config in enumerate(configs):
         at: tuple[str | int, ...] = ("scorers", position) if scorers_given else ()
         try:
-            bind_scorers([config], registry)
+            bound.extend(bind_scorers([config], registry))
         except ScorerConfigError as exc:
             key_at = (*at, exc.key) if exc.key and at else at
             raise reader.error(str(exc), *key_at) from None
@@ -422,13 +429,11 @@ def _check_scorers(
         if scorer_type.needs_expected:
             for datapoint in datapoints:
                 if "expected" not in datapoint.data:
-                    raise EvalInputError(
+                    raise _at_datapoint(
+                        datapoint,
                         f"scorer '{config.name}' compares the output with 'expected', which "
                         "this datapoint lacks",
-                        path=datapoint.source,
-                        line=datapoint.line,
-                        datapoint_id=datapoint.id,
-                        key="expected",
+                        "expected",
                     )
         defaults = _option_defaults(scorer_type.factory)
         for option in scorer_type.template_options:
@@ -441,6 +446,7 @@ def _check_scorers(
                     at=(*at, option) if at else ("scorers",),
                     allow_sample=True,
                 )
+    return bound
 
 
 def _option_defaults(factory: Callable[..., Any]) -> dict[str, Any]:
@@ -511,13 +517,11 @@ def _check_prompts(
         # The default prompt is the datapoint's input: point at the datapoint, not the spec.
         for datapoint in without_chat:
             if "input" not in datapoint.data:
-                raise EvalInputError(
+                raise _at_datapoint(
+                    datapoint,
                     f"the datapoint has no 'input' (the default prompt is {DEFAULT_PROMPT}): "
                     "give it an 'input', or give the spec a 'prompt' or 'messages'",
-                    path=datapoint.source,
-                    line=datapoint.line,
-                    datapoint_id=datapoint.id,
-                    key="input",
+                    "input",
                 )
 
 
@@ -562,7 +566,7 @@ def load_spec(path: Path, *, registry: ScorerRegistry, parse_model: ModelParser)
     # python scorers name modules next to the spec, like targets do.
     make_importable(path.parent)
     scorer_configs = _scorer_configs(reader, datapoints)
-    _check_scorers(
+    bound_scorers = _check_scorers(
         reader,
         scorer_configs,
         registry,
@@ -584,6 +588,7 @@ def load_spec(path: Path, *, registry: ScorerRegistry, parse_model: ModelParser)
         prompt=prompt,
         messages=messages,
         scorers=tuple(scorer_configs),
+        bound_scorers=tuple(bound_scorers),
         threshold=None if threshold is None else float(threshold),
         pass_rate=1.0 if pass_rate is None else float(pass_rate),
         repeat=repeat or 1,

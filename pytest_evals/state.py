@@ -68,6 +68,8 @@ class EvalsState:
     explicit_files: frozenset[Path] = frozenset()
     run_totals: dict[str, int] = field(default_factory=dict)
     reported_missing_keys: set[str] = field(default_factory=set)
+    described_runs: set[str] = field(default_factory=set)
+    """Runs whose description this process has sent with a record."""
     default_cache_dir: Callable[[], Path] | None = None
     """The session's cache folder when neither the flag, the ini key nor the connection
     names one (pytest's cache dir); called only when a response is cached."""
@@ -78,7 +80,7 @@ class EvalsState:
     """Runs the ``pytest_evals_register_providers`` hook."""
     _connections: dict[str, Connection] | None = None
     _engine: CallEngine | None = None
-    _stores: dict[Path, ResponseCache] = field(default_factory=dict)
+    _stores: dict[str, ResponseCache | None] = field(default_factory=dict)
     _providers: ProviderRegistry | None = None
 
     def providers(self) -> ProviderRegistry:
@@ -123,15 +125,22 @@ class EvalsState:
         return self._engine
 
     def _store_for(self, connection: Connection) -> ResponseCache | None:
+        """The connection's cache, resolved once: this runs twice on every call."""
+        if connection.name in self._stores:
+            return self._stores[connection.name]
         folder = connection.cache_dir or self.settings.cache_dir
         if folder is None and self.default_cache_dir is not None:
             folder = self.default_cache_dir()
-        if folder is None:
-            return None
-        store = self._stores.get(folder)
-        if store is None:
-            store = self._stores[folder] = ResponseCache(folder, warn=_warn_cache)
+        store = None if folder is None else self._store_at(folder)
+        self._stores[connection.name] = store
         return store
+
+    def _store_at(self, folder: Path) -> ResponseCache:
+        # Connections sharing a folder share one store, and so one warning when it breaks.
+        for store in self._stores.values():
+            if store is not None and store.root == folder:
+                return store
+        return ResponseCache(folder, warn=_warn_cache)
 
     def window_for(self, limits: set[int]) -> int:
         """How many items to start ahead: twice the calls that can be in flight keeps the
