@@ -308,16 +308,23 @@ def test_the_anthropic_messages_api(server: FakeOpenAI) -> None:
 
 
 def test_a_429_holds_back_every_call_of_the_connection() -> None:
-    with FakeOpenAI(latency_s=0.05, retry_after_s=0.4) as server:
+    with FakeOpenAI(latency_s=0.05, retry_after_s=0.8) as server:
         server.fail_next(1, "429")
         engine = _engine(server, max_concurrency=4)
         try:
-            for future in [engine.submit_chat(MODEL, MESSAGES) for _ in range(8)]:
+            first = engine.submit_chat(MODEL, MESSAGES)
+            # The others start once the 429 is in, so the order does not race.
+            deadline = time.monotonic() + 5
+            while not server.faults_served and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(0.1)
+            others = [engine.submit_chat(MODEL, MESSAGES) for _ in range(7)]
+            for future in [first, *others]:
                 future.result(10)
         finally:
             engine.close()
         arrivals = sorted(r["at"] for r in server.requests)
     assert server.faults_served == ["429"] and len(arrivals) == 9
-    # The first four went out together; one got the 429. Every later call, not only the
-    # retried one, waited out the Retry-After before reaching the server.
-    assert all(at - arrivals[0] >= 0.4 for at in arrivals[4:]), [a - arrivals[0] for a in arrivals]
+    # Every later call, not only the retried one, waited out the Retry-After before
+    # reaching the server.
+    assert all(at - arrivals[0] >= 0.8 for at in arrivals[1:]), [a - arrivals[0] for a in arrivals]
