@@ -2,10 +2,10 @@
 flight while pytest runs and reports the current item in its usual order.
 
 Without pytest-xdist the upcoming items are the session's items after the current one. Under
-xdist a worker runs only what the controller has sent it: its queue of item indexes, which
-xdist's ``--dist load`` keeps topped up (a quarter to a half of the remaining items per
-worker, at least two). The window reads that queue; it never starts items another worker
-will run, so no call is made twice.
+xdist a worker runs only what the controller has sent it: the next item, which the worker
+takes off its queue before it runs the current one, then the queue of item indexes that the
+scheduler (``xdist_schedule.py``) keeps a window deep. The window reads those; it never
+starts items another worker will run, so no call is made twice.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 
-def _xdist_queue(plugins: Iterable[object]) -> Any | None:
-    """The worker's queue of item indexes (pytest-xdist's WorkerInteractor.torun), if this
-    process is an xdist worker."""
+def _xdist_worker(plugins: Iterable[object]) -> Any | None:
+    """pytest-xdist's WorkerInteractor (its ``torun`` queue of item indexes and the
+    ``nextitem_index`` it took off that queue), if this process is an xdist worker."""
     for plugin in plugins:
         queue = getattr(plugin, "torun", None)
         if queue is not None and hasattr(queue, "lock"):
-            return queue
+            return plugin
     return None
 
 
@@ -29,7 +29,7 @@ class Prefetcher:
     def __init__(self, items: Sequence[object], window: int, plugins: Iterable[object]) -> None:
         self._items = items
         self._window = window
-        self._queue = _xdist_queue(plugins)
+        self._worker = _xdist_worker(plugins)
         self._positions: dict[int, int] | None = None
         self._started_until = 0
 
@@ -44,17 +44,17 @@ class Prefetcher:
         self._started_until = max(self._started_until, end)
         return self._items[begin:end]
 
-    def _upcoming_xdist(self, queue: Any, current: object) -> Iterable[object]:
-        with queue.lock() as queued:
-            indexes = [i for i in itertools.islice(queued, self._window) if isinstance(i, int)]
-        return [current, *(self._items[i] for i in indexes)]
+    def _upcoming_xdist(self, worker: Any, current: object) -> Iterable[object]:
+        with worker.torun.lock() as queued:
+            indexes = [worker.nextitem_index, *itertools.islice(queued, self._window)]
+        return [current, *(self._items[i] for i in indexes if isinstance(i, int))]
 
     def before(self, current: object) -> None:
         """Called as each item starts: start it and the next ``window`` items."""
-        queue = self._queue
+        worker = self._worker
         upcoming = (
-            self._upcoming_xdist(queue, current)
-            if queue is not None
+            self._upcoming_xdist(worker, current)
+            if worker is not None
             else self._upcoming_serial(current)
         )
         for item in upcoming:

@@ -103,7 +103,7 @@ class EvalsState:
 
     def engine(self) -> CallEngine:
         if self._engine is None:
-            # Imported on first use: grade-only sessions never load httpx.
+            # Imported on first use: grade-only sessions never load the HTTP code.
             from .engine import CacheSettings, CallEngine
 
             settings = self.settings

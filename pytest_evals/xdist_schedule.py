@@ -1,11 +1,14 @@
 """pytest-xdist's ``--dist load`` scheduling, keeping every worker's queue deep enough for
 its prefetch window. Imported only on an xdist controller.
 
-xdist tops a worker up only when its queue runs low, and not at all while the last item took
-over 0.1 s and two are still queued. An item whose call was not started early enough waits
-on it for a model's latency, so the worker's queue, and with it the window of calls in
-flight, would shrink until every item waits. Here a worker always has at least ``window``
-items queued while any remain (its fair share at the end); everything else is xdist's.
+xdist sends each worker a first chunk of a quarter of its share (at least two items), tops a
+worker up only when its queue runs low, and not at all while the last item took over 0.1 s
+and two are still queued. An item whose call was not started early enough waits on it for a
+model's latency, so the worker's queue, and with it the window of calls in flight, would
+shrink until every item waits. Here a worker always has ``window`` items queued while any
+remain, from the first chunk on; once fewer remain than the workers could hold, a worker is
+topped up to an equal share of what is left (queued or not), so no worker is handed the
+whole tail while another idles. Everything else is xdist's.
 """
 
 from __future__ import annotations
@@ -20,14 +23,25 @@ class WindowedLoadScheduling(LoadScheduling):  # type: ignore[misc]
         super().__init__(config, log)
         self.window = window
 
+    def schedule(self) -> None:
+        first = self.collection is None
+        super().schedule()
+        if first and self.pending:
+            for node in self.nodes:
+                self._top_up(node)
+
     def check_schedule(self, node: Any, duration: float = 0) -> None:
         if node.shutting_down:
             return
         super().check_schedule(node, duration=0)
+        self._top_up(node)
+
+    def _top_up(self, node: Any) -> None:
         if not self.pending or node.shutting_down:
             return
-        fair_share = -(-len(self.pending) // max(len(self.node2pending), 1))
-        wanted = min(self.window, fair_share)
-        queued = len(self.node2pending[node])
-        if queued < wanted:
-            self._send_tests(node, wanted - queued)
+        queues = self.node2pending
+        left = len(self.pending) + sum(len(queued) for queued in queues.values())
+        equal_share = -(-left // max(len(queues), 1))
+        missing = min(self.window, equal_share) - len(queues[node])
+        if missing > 0:
+            self._send_tests(node, missing)

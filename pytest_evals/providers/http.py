@@ -1,33 +1,20 @@
-"""Posting JSON to a model API over httpx: keep-alive pools, timeouts, and HTTP failures
+"""Posting JSON to a model API: keep-alive connections (``transport.py``), and HTTP failures
 turned into ``ProviderError`` (retryable or not, key redacted). Shared by the providers.
-
-httpcore scans every connection of a pool on each request event, so one pool of 32
-connections spends more CPU than the calls themselves; a connection's calls are spread over
-small pools of ``CONNECTIONS_PER_POOL``, each call taking a free lane so no pool ever queues.
-Pools are created in the event loop that uses them, and share one TLS context (building one
-costs tens of milliseconds).
-
-Requests go straight to httpx's transport: a model call needs none of the client's cookies,
-auth flows, redirects or event hooks, and skipping them is a quarter of the CPU per call.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import ssl
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import httpx
-
 from ..redact import redact
 from ..retry import parse_retry_after
 from .base import ChatRequest, ChatResponse, ProviderError
+from .transport import ConnectionPool, HTTPResponse, TransportError
 
 MESSAGE_LIMIT = 500
-CONNECTIONS_PER_POOL = 8
 # Request Timeout, Too Many Requests, and Anthropic's Overloaded: worth sending again.
 _RETRYABLE = frozenset({408, 429, 529})
 
@@ -37,114 +24,71 @@ def short(text: str) -> str:
     return text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT] + "…"
 
 
-def error_message(response: httpx.Response) -> str:
+def error_message(body: bytes) -> str:
     """The provider's own explanation: ``error.message`` of an OpenAI- or Anthropic-style
     body, or the body's text."""
+    text = body.decode("utf-8", "replace")
     try:
-        body = response.json()
+        data = json.loads(body)
     except ValueError:
-        return short(response.text)
-    if isinstance(body, Mapping):
-        error = body.get("error")
+        return short(text)
+    if isinstance(data, Mapping):
+        error = data.get("error")
         if isinstance(error, Mapping) and error.get("message"):
             return short(str(error["message"]))
         if isinstance(error, str):
             return short(error)
-        if body.get("message"):
-            return short(str(body["message"]))
-    return short(response.text)
+        if data.get("message"):
+            return short(str(data["message"]))
+    return short(text)
 
 
 class PooledJSONClient:
+    """POSTs JSON over up to ``max_connections`` keep-alive connections. Used on one event
+    loop: the pool is created there on the first call."""
+
     def __init__(
         self, *, headers: Mapping[str, str], max_connections: int, secrets: Iterable[str | None]
     ) -> None:
         self._headers = {"Content-Type": "application/json", **headers}
-        self._lanes_total = max(max_connections, 1)
+        self._max_connections = max(max_connections, 1)
         self._secrets = [s for s in secrets if s]
-        self._pools_: list[httpx.AsyncHTTPTransport] = []
-        self._lanes: asyncio.Queue[int] | None = None
+        self._pool: ConnectionPool | None = None
 
     def safe(self, text: str) -> str:
         return redact(text, self._secrets)
 
-    def _pools(self) -> tuple[list[httpx.AsyncHTTPTransport], asyncio.Queue[int]]:
-        if self._lanes is None:
-            pools = -(-self._lanes_total // CONNECTIONS_PER_POOL)
-            limits = httpx.Limits(
-                max_connections=CONNECTIONS_PER_POOL,
-                max_keepalive_connections=CONNECTIONS_PER_POOL,
-            )
-            tls = ssl.create_default_context()
-            self._pools_ = [
-                httpx.AsyncHTTPTransport(limits=limits, verify=tls) for _ in range(pools)
-            ]
-            self._lanes = asyncio.Queue()
-            for lane in range(pools * CONNECTIONS_PER_POOL):
-                self._lanes.put_nowait(lane)
-        return self._pools_, self._lanes
-
     async def post(self, url: str, payload: Mapping[str, Any], *, timeout_s: float) -> bytes:
-        """The body of a 2xx answer; ProviderError otherwise."""
-        pools, lanes = self._pools()
-        lane = await lanes.get()
+        """The body of a 2xx answer; ProviderError otherwise. The engine bounds each attempt
+        by ``timeout_s`` (and closes the connection of one it cuts short)."""
+        if self._pool is None:
+            self._pool = ConnectionPool(max_connections=self._max_connections)
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         try:
-            return await self._post(pools[lane // CONNECTIONS_PER_POOL], url, payload, timeout_s)
-        finally:
-            lanes.put_nowait(lane)
+            response = await self._pool.request("POST", url, headers=self._headers, body=body)
+        except TransportError as exc:
+            raise ProviderError(self.safe(f"connection error: {exc}"), retryable=True) from None
+        return self._checked(response)
 
-    async def _post(
-        self,
-        pool: httpx.AsyncHTTPTransport,
-        url: str,
-        payload: Mapping[str, Any],
-        timeout_s: float,
-    ) -> bytes:
-        request = httpx.Request(
-            "POST",
-            url,
-            headers=self._headers,
-            content=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
-            extensions={
-                "timeout": {"connect": timeout_s, "read": timeout_s, "write": timeout_s,
-                            "pool": timeout_s}
-            },
-        )  # fmt: skip
-        try:
-            response = await pool.handle_async_request(request)
-            try:
-                body = await response.aread()
-            finally:
-                await response.aclose()
-        except httpx.TimeoutException:
-            raise ProviderError(f"timed out after {timeout_s:g} s", retryable=True) from None
-        except httpx.TransportError as exc:
-            raise ProviderError(
-                self.safe(f"connection error: {type(exc).__name__}: {exc}"), retryable=True
-            ) from None
-        status = response.status_code
+    def _checked(self, response: HTTPResponse) -> bytes:
+        status = response.status
+        if 200 <= status < 300:
+            return response.body
+        explained = self.safe(f"HTTP {status}: {error_message(response.body)}")
         if status in _RETRYABLE or status >= 500:
-            raise ProviderError(
-                self.safe(f"HTTP {status}: {error_message(response)}"),
-                retryable=True,
-                status=status,
-                retry_after=parse_retry_after(response.headers.get("retry-after"), now=time.time()),
-            )
+            retry_after = parse_retry_after(response.headers.get("retry-after"), now=time.time())
+            raise ProviderError(explained, retryable=True, status=status, retry_after=retry_after)
         if status >= 400:
-            raise ProviderError(
-                self.safe(f"HTTP {status}: {error_message(response)}"), status=status
-            )
-        if not 200 <= status < 300:
-            # Redirects are not followed: a base_url that redirects is misconfigured.
-            where = response.headers.get("location", "")
-            raise ProviderError(
-                self.safe(f"HTTP {status}: unexpected answer {where}".rstrip()), status=status
-            )
-        return body
+            raise ProviderError(explained, status=status)
+        # Redirects are not followed: a base_url that redirects is misconfigured.
+        where = response.headers.get("location", "")
+        raise ProviderError(
+            self.safe(f"HTTP {status}: unexpected answer {where}".rstrip()), status=status
+        )
 
     async def aclose(self) -> None:
-        pools, self._pools_, self._lanes = self._pools_, [], None
-        for pool in pools:
+        pool, self._pool = self._pool, None
+        if pool is not None:
             await pool.aclose()
 
 

@@ -1,8 +1,8 @@
 """Provider kinds by name (a connection's ``provider``): the built-in ones and those
 plugins add through ``pytest_evals_register_providers``.
 
-The built-in factories import their HTTP code on first use, so a session that makes no
-model call never loads httpx.
+The built-in factories import their HTTP code on first use: a session that makes no model
+call never loads it.
 """
 
 from __future__ import annotations
