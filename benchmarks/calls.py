@@ -2,8 +2,11 @@
 CPU and peak RSS of ``pytest --evals``, and the ratio to the ideal.
 
     python -m benchmarks.calls                        # N=1000, 100 ms, concurrency 32
-    python -m benchmarks.calls --xdist 2              # the same under pytest-xdist -n 2
+    python -m benchmarks.calls --xdist 2              # and under pytest-xdist -n 2: compared
     python -m benchmarks.calls --grade-only 100000    # peak RSS of 100,000 given outputs
+
+Each command runs ``--repeat`` times (3) and shows medians; with ``--xdist`` the serial and
+the xdist runs alternate, so both see the same machine.
 
 ideal = start-up + N x latency / concurrency, where start-up is the wall time of the same
 command with ``--collect-only`` (interpreter, plugins, collection of N datapoints).
@@ -17,8 +20,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -93,16 +96,31 @@ def start_server(script: Path, answers: Path, latency_ms: float, folder: Path) -
 
 
 def run(command: list[str], cwd: Path) -> tuple[float, float, int]:
-    """Wall seconds, CPU seconds (user + system) and peak RSS (KiB) of one child run."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if result.returncode not in (0, 1):
-        raise RuntimeError(f"pytest exited {result.returncode}:\n{result.stdout[-3000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, after.ru_maxrss
+    """Wall seconds, CPU seconds (user + system) and peak RSS (KiB) of one child run, its
+    xdist workers included."""
+    with tempfile.TemporaryFile() as output:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, stdout=output, stderr=subprocess.STDOUT)
+        # wait4 gives this child's own usage (with the workers it waited for), where
+        # RUSAGE_CHILDREN would add up every run so far.
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode not in (0, 1):
+            output.seek(0)
+            tail = output.read()[-3000:].decode(errors="replace")
+            raise RuntimeError(f"pytest exited {process.returncode}:\n{tail}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+def describe(label: str, runs: list[tuple[float, float, int]]) -> str:
+    walls = sorted(w for w, _, _ in runs)
+    cpu = statistics.median(c for _, c, _ in runs)
+    spread = f" (min {walls[0]:.2f}, max {walls[-1]:.2f})" if len(walls) > 1 else ""
+    return (
+        f"{label:<10} wall {statistics.median(walls):.2f} s{spread}   CPU {cpu:.2f} s   "
+        f"peak RSS {max(r for _, _, r in runs) / 1024:.0f} MiB"
+    )
 
 
 def main() -> None:
@@ -110,19 +128,26 @@ def main() -> None:
     parser.add_argument("-n", "--datapoints", type=int, default=1000)
     parser.add_argument("--latency-ms", type=float, default=100.0)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--xdist", type=int, default=0, help="run with -n N")
+    parser.add_argument(
+        "--xdist", type=int, default=0, metavar="N",
+        help="also run with -n N, alternating with the serial runs, and compare",
+    )  # fmt: skip
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each; medians shown")
     parser.add_argument("--grade-only", type=int, default=0, metavar="N")
     parser.add_argument("--server", type=Path, default=DEFAULT_SERVER)
     args = parser.parse_args()
     graded = args.grade_only > 0
     count = args.grade_only if graded else args.datapoints
+    repeat = 1 if graded else max(args.repeat, 1)
     script = args.server if args.server.exists() else ROOT / "tests" / "fakeserver.py"
     pytest_command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     pytest_command += ["--no-header", "--evals", "evals", "--evals-cache", "off"]
+    modes = {"no xdist": pytest_command}
     if args.xdist:
-        pytest_command += ["-n", str(args.xdist)]
+        modes[f"-n {args.xdist}"] = [*pytest_command, "-n", str(args.xdist)]
     folder = Path(tempfile.mkdtemp(prefix="evals-bench-"))
     server = None
+    results: dict[str, list[tuple[float, float, int]]] = {mode: [] for mode in modes}
     try:
         answers = write_project(folder, count, graded=graded)
         base_url = "http://127.0.0.1:9/v1"
@@ -132,26 +157,32 @@ def main() -> None:
             PYPROJECT.format(base_url=base_url, concurrency=args.concurrency)
         )
         startup, _, _ = run([*pytest_command, "--collect-only"], folder)
-        wall, cpu, rss_kib = run(pytest_command, folder)
+        for _ in range(repeat):
+            for mode, command in modes.items():
+                results[mode].append(run(command, folder))
     finally:
         if server is not None:
             server.terminate()
             server.wait(5)
         shutil.rmtree(folder, ignore_errors=True)
-    mode = f"-n {args.xdist}" if args.xdist else "no xdist"
     print(f"server: {script}")
     if graded:
-        print(f"grade-only datapoints: {count} ({mode})")
-    else:
-        print(
-            f"datapoints: {count}, latency {args.latency_ms:g} ms, "
-            f"concurrency {args.concurrency} ({mode})"
-        )
-    print(f"wall: {wall:.2f} s   CPU: {cpu:.2f} s   peak RSS: {rss_kib / 1024:.0f} MiB")
-    if not graded:
-        ideal = startup + count * args.latency_ms / 1000 / args.concurrency
-        print(f"start-up (--collect-only): {startup:.2f} s   ideal: {ideal:.2f} s")
-        print(f"ratio to ideal: {wall / ideal:.2f}x (target <= 1.3x)")
+        print(f"grade-only datapoints: {count}")
+        print(describe("no xdist", results["no xdist"]))
+        return
+    print(
+        f"datapoints: {count}, latency {args.latency_ms:g} ms, concurrency {args.concurrency} "
+        f"per process, {repeat} run(s) of each"
+    )
+    ideal = startup + count * args.latency_ms / 1000 / args.concurrency
+    print(f"start-up (--collect-only): {startup:.2f} s   ideal: {ideal:.2f} s")
+    serial = statistics.median(w for w, _, _ in results["no xdist"])
+    for mode in modes:
+        print(describe(mode, results[mode]))
+    print(f"ratio to ideal (no xdist): {serial / ideal:.2f}x (target <= 1.3x)")
+    if args.xdist:
+        xdist = statistics.median(w for w, _, _ in results[f"-n {args.xdist}"])
+        print(f"-n {args.xdist} / no xdist: {xdist / serial:.2f}x (target <= 1.0x: no slower)")
 
 
 if __name__ == "__main__":

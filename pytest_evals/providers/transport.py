@@ -121,7 +121,6 @@ class _Connection:
     def __init__(self, inbox: _Inbox) -> None:
         self._inbox = inbox
         self._h11 = h11.Connection(our_role=h11.CLIENT)
-        self.requests = 0
 
     @property
     def reusable(self) -> bool:
@@ -136,7 +135,6 @@ class _Connection:
         self, method: str, target: str, headers: list[tuple[str, str]], body: bytes
     ) -> tuple[HTTPResponse, bool]:
         """The response, and whether the connection can carry another request."""
-        self.requests += 1
         transport = self._inbox.transport
         assert transport is not None
         connection = self._h11
