@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import ssl
+import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -157,7 +158,7 @@ def test_a_chunked_answer_is_put_together() -> None:
 @pytest.mark.parametrize("encoding", ["gzip", "deflate"])
 def test_a_compressed_answer_is_decoded(encoding: str) -> None:
     text = b'{"choices": []}' * 20
-    packed = gzip.compress(text) if encoding == "gzip" else __import__("zlib").compress(text)
+    packed = gzip.compress(text) if encoding == "gzip" else zlib.compress(text)
 
     async def test() -> None:
         reply = ok(packed, f"Content-Encoding: {encoding}")
@@ -257,8 +258,10 @@ def test_an_answer_cut_short_is_an_error_and_its_connection_is_dropped() -> None
 
 
 def test_a_request_cancelled_part_way_closes_its_connection() -> None:
+    def slow_first(received: Received, n: int) -> Reply:
+        return Reply(ok().data, delay_s=0.3 if n == 0 else 0)
+
     async def test() -> None:
-        slow_first = lambda r, n: Reply(ok().data, delay_s=0.3 if n == 0 else 0)  # noqa: E731
         async with ScriptedServer(slow_first) as server:
             pool = ConnectionPool(max_connections=1)
             with pytest.raises(asyncio.TimeoutError):
