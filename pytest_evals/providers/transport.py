@@ -203,6 +203,17 @@ def _decode(body: bytes, encoding: str) -> bytes:
             raise TransportError(f"cannot decode the {coding} body: {exc}") from None
 
 
+async def _exchange(
+    connection: _Connection, method: str, target: str, headers: list[tuple[str, str]], body: bytes
+) -> tuple[HTTPResponse, bool]:
+    try:
+        return await connection.request(method, target, headers, body)
+    except BaseException:
+        # Failed, cancelled or timed out part-way: what the connection holds is unknown.
+        connection.close()
+        raise
+
+
 class ConnectionPool:
     """Up to ``max_connections`` keep-alive connections to each origin, shared by the calls
     of one event loop. Create and use it inside that loop."""
@@ -271,23 +282,14 @@ class ConnectionPool:
             if connection is None:
                 connection = await self._connect(origin)
             try:
-                response, keep = await connection.request(method, target, sent, body)
+                response, keep = await _exchange(connection, method, target, sent, body)
             except _Unanswered:
-                connection.close()
                 if not reused:
                     raise
-                # A kept-alive connection the server dropped as the request went out: the
-                # request never reached it, so it goes once more on a fresh connection.
+                # Servers drop idle keep-alive connections on their own schedule, and one
+                # may close as the request goes out: it goes once more on a fresh one.
                 connection = await self._connect(origin)
-                try:
-                    response, keep = await connection.request(method, target, sent, body)
-                except BaseException:
-                    connection.close()
-                    raise
-            except BaseException:
-                # Cancelled or timed out part-way: the connection's state is unknown.
-                connection.close()
-                raise
+                response, keep = await _exchange(connection, method, target, sent, body)
             if keep and not self._closed:
                 self._idle.setdefault(origin, []).append(connection)
             else:
