@@ -8,7 +8,9 @@ model's latency, so the worker's queue, and with it the window of calls in fligh
 shrink until every item waits. Here a worker always has ``window`` items queued while any
 remain, from the first chunk on; once fewer remain than the workers could hold, a worker is
 topped up to an equal share of what is left (queued or not), so no worker is handed the
-whole tail while another idles. Everything else is xdist's.
+whole tail while another idles. Only eval items are sent ahead like this: while the next
+item to send is an ordinary test (``pytest tests/ --evals evals/``), xdist's own short
+queues keep slow tests spread over the workers. Everything else is xdist's.
 """
 
 from __future__ import annotations
@@ -16,6 +18,12 @@ from __future__ import annotations
 from typing import Any
 
 from xdist.scheduler import LoadScheduling
+
+from .plugin import SPEC_SUFFIXES
+
+
+def is_eval_item(nodeid: str) -> bool:
+    return nodeid.split("::", 1)[0].endswith(SPEC_SUFFIXES)
 
 
 class WindowedLoadScheduling(LoadScheduling):  # type: ignore[misc]
@@ -33,11 +41,13 @@ class WindowedLoadScheduling(LoadScheduling):  # type: ignore[misc]
     def check_schedule(self, node: Any, duration: float = 0) -> None:
         if node.shutting_down:
             return
-        super().check_schedule(node, duration=0)
+        super().check_schedule(node, duration=duration)
         self._top_up(node)
 
     def _top_up(self, node: Any) -> None:
         if not self.pending or node.shutting_down:
+            return
+        if not is_eval_item(self.collection[self.pending[0]]):
             return
         queues = self.node2pending
         left = len(self.pending) + sum(len(queued) for queued in queues.values())

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from xdist.scheduler import LoadScheduling
+
 from pytest_evals.xdist_schedule import WindowedLoadScheduling
 
 
@@ -37,10 +39,13 @@ class _Worker:
         self.shutting_down = True
 
 
-def _scheduler(items: int, workers: int, window: int) -> tuple[Any, list[_Worker]]:
+def _scheduler(
+    items: int, workers: int, window: int, *, plain_tests: int = 0
+) -> tuple[Any, list[_Worker]]:
     scheduler = WindowedLoadScheduling(_Config(workers), None, window=window)
     nodes = [_Worker(f"gw{i}") for i in range(workers)]
-    ids = [f"evals/e.eval.yaml::e[{i}]" for i in range(items)]
+    ids = [f"tests/test_app.py::test_{i}" for i in range(plain_tests)]
+    ids += [f"evals/e.eval.yaml::e[{i}]" for i in range(items)]
     for node in nodes:
         scheduler.add_node(node)
         scheduler.add_node_collection(node, ids)
@@ -97,3 +102,30 @@ def test_workers_shut_down_once_everything_is_sent_and_run() -> None:
             _finish_one(scheduler, node)
     assert all(node.shutting_down for node in nodes)
     assert sorted(nodes[0].sent + nodes[1].sent) == list(range(10))
+
+
+def _plain_phase_depths(scheduler: Any, nodes: list[_Worker]) -> list[int]:
+    depths = []
+    while scheduler.collection[scheduler.pending[0]].startswith("tests/"):
+        for node in nodes:
+            depths.append(_queued(scheduler, node))
+            _finish_one(scheduler, node, duration=2.0)
+    return depths
+
+
+def test_ordinary_tests_are_scheduled_as_xdist_would_and_evals_after_them_get_the_window() -> None:
+    # pytest tests/ --evals evals/ -n 2: 400 slow tests, then 200 datapoints.
+    scheduler, nodes = _scheduler(items=200, workers=2, window=64, plain_tests=400)
+    plain = LoadScheduling(_Config(2), None)
+    plain_nodes = [_Worker("gw0"), _Worker("gw1")]
+    ids = scheduler.collection
+    for node in plain_nodes:
+        plain.add_node(node)
+        plain.add_node_collection(node, ids)
+    plain.schedule()
+    assert _plain_phase_depths(scheduler, nodes) == _plain_phase_depths(plain, plain_nodes)
+    while scheduler.pending:
+        for node in nodes:
+            if scheduler.pending:
+                _finish_one(scheduler, node)
+    assert [_queued(scheduler, n) for n in nodes] in ([64, 63], [63, 64], [64, 64])
