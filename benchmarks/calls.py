@@ -113,12 +113,16 @@ def run(command: list[str], cwd: Path) -> tuple[float, float, int]:
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
+def median_wall(runs: list[tuple[float, float, int]]) -> float:
+    return statistics.median(w for w, _, _ in runs)
+
+
 def describe(label: str, runs: list[tuple[float, float, int]]) -> str:
     walls = sorted(w for w, _, _ in runs)
     cpu = statistics.median(c for _, c, _ in runs)
     spread = f" (min {walls[0]:.2f}, max {walls[-1]:.2f})" if len(walls) > 1 else ""
     return (
-        f"{label:<10} wall {statistics.median(walls):.2f} s{spread}   CPU {cpu:.2f} s   "
+        f"{label:<10} wall {median_wall(runs):.2f} s{spread}   CPU {cpu:.2f} s   "
         f"peak RSS {max(r for _, _, r in runs) / 1024:.0f} MiB"
     )
 
@@ -176,12 +180,12 @@ def main() -> None:
     )
     ideal = startup + count * args.latency_ms / 1000 / args.concurrency
     print(f"start-up (--collect-only): {startup:.2f} s   ideal: {ideal:.2f} s")
-    serial = statistics.median(w for w, _, _ in results["no xdist"])
+    serial = median_wall(results["no xdist"])
     for mode in modes:
         print(describe(mode, results[mode]))
     print(f"ratio to ideal (no xdist): {serial / ideal:.2f}x (target <= 1.3x)")
     if args.xdist:
-        xdist = statistics.median(w for w, _, _ in results[f"-n {args.xdist}"])
+        xdist = median_wall(results[f"-n {args.xdist}"])
         print(f"-n {args.xdist} / no xdist: {xdist / serial:.2f}x (target <= 1.0x: no slower)")
 
 

@@ -14,6 +14,7 @@ request that is cancelled part-way closes its connection instead of returning it
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 import zlib
 from collections.abc import Callable, Mapping
@@ -23,7 +24,7 @@ from urllib.parse import urlsplit
 import h11
 
 USER_AGENT = "pytest-evals"
-_READ_SIZE = 65536
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class TransportError(Exception):
@@ -51,18 +52,19 @@ class Origin:
 
     @property
     def host_header(self) -> str:
-        default = 443 if self.scheme == "https" else 80
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return host if self.port == default else f"{host}:{self.port}"
+        return host if self.port == _DEFAULT_PORTS[self.scheme] else f"{host}:{self.port}"
 
 
+# A provider posts to one URL over and over: parse it once.
+@functools.lru_cache(maxsize=64)
 def split_url(url: str) -> tuple[Origin, str]:
     """The origin and the request target (path and query) of an http(s) URL."""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
         raise TransportError(f"not an http(s) URL: {url!r}")
     try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        port = parts.port or _DEFAULT_PORTS[parts.scheme]
     except ValueError as exc:
         raise TransportError(f"bad port in {url!r}: {exc}") from None
     target = parts.path or "/"
