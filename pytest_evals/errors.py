@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import traceback
 from pathlib import Path
+from types import TracebackType
+
+# This module sits at the package's root: the folder of every plugin frame. asyncio's frames
+# are left out too, since async user code runs under them.
+_PLUGIN_DIRS = (
+    str(Path(__file__).resolve().parent),
+    str(Path(asyncio.__file__).resolve().parent),
+)
 
 
 class EvalInputError(Exception):
@@ -70,3 +80,20 @@ class BudgetExceeded(SampleError):
 
 class CallCancelled(SampleError):
     """The session is stopping: the call was cancelled or never started."""
+
+
+def _is_plugin_frame(tb: TracebackType) -> bool:
+    return tb.tb_frame.f_code.co_filename.startswith(_PLUGIN_DIRS)
+
+
+def user_traceback(exc: BaseException) -> str:
+    """The traceback of an exception from the user's code (a target, a scorer), from its
+    first frame outside this package and asyncio. When every frame is ours, a built-in
+    rejected the input (say, a non-numeric expected): its message says it all, and a
+    plugin traceback would only bury it."""
+    tb = exc.__traceback__
+    while tb is not None and _is_plugin_frame(tb):
+        tb = tb.tb_next
+    if tb is None:
+        return "".join(traceback.format_exception_only(type(exc), exc)).rstrip()
+    return "".join(traceback.format_exception(type(exc), exc, tb)).rstrip()

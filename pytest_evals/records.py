@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .values import as_text
+
 Status = Literal["completed", "error"]
 
 
@@ -52,11 +54,7 @@ class Sample:
 
     @property
     def output_text(self) -> str:
-        if isinstance(self.output, str):
-            return self.output
-        if self.output is None:
-            return ""
-        return json.dumps(self.output, ensure_ascii=False, sort_keys=True)
+        return as_text(self.output)
 
     @property
     def output_json(self) -> Any:

@@ -4,19 +4,42 @@ turned into ``ProviderError`` (retryable or not, key redacted). Shared by the pr
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import json
+import math
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..redact import redact
-from ..retry import parse_retry_after
 from .base import ChatRequest, ChatResponse, ProviderError
 from .transport import ConnectionPool, HTTPResponse, TransportError
 
 MESSAGE_LIMIT = 500
 # Request Timeout, Too Many Requests, and Anthropic's Overloaded: worth sending again.
 _RETRYABLE = frozenset({408, 429, 529})
+
+
+def parse_retry_after(value: str | None, *, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        # HTTP dates are GMT; a "-0000" zone parses as naive, which would read as local time.
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return max(0.0, when.timestamp() - now)
 
 
 def short(text: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
-from ..connections import Connection
+from ..spec.connections import Connection
 from .base import Provider, ProviderError
 
 ProviderFactory = Callable[[Connection, str | None], Provider]

@@ -2,7 +2,8 @@
 
 The controller feeds every datapoint's record (plain dicts, as they arrive from pytest reports,
 possibly from several xdist workers) into a :class:`RunBook`; at session end ``finish`` fixes
-each run's status. Nothing here imports pytest.
+each run's status. ``RunBook.from_report`` reads a JSON report back into the same runs.
+Nothing here imports pytest.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
+
+from ..wire import RecordData, RunMeta, RunRef
 
 RunStatus = Literal["pending", "running", "completed", "failed", "cancelled"]
 
@@ -29,7 +32,7 @@ class Run:
     config: dict[str, Any]
     scorers: list[dict[str, Any]]
     created_at: str
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: list[RecordData] = field(default_factory=list)
     finished_at: str | None = None
     status: RunStatus = "pending"
 
@@ -38,19 +41,40 @@ class Run:
         return len(self.records)
 
     @classmethod
-    def from_meta(cls, meta: Mapping[str, Any], *, created_at: str) -> Run:
-        model = meta.get("model")
+    def from_meta(cls, meta: RunMeta, *, created_at: str) -> Run:
         return cls(
-            id=str(meta["id"]),
-            name=str(meta["name"]),
-            eval=str(meta.get("eval", meta["name"])),
-            spec_path=str(meta.get("spec_path", "")),
-            model=None if model is None else str(model),
-            total=int(meta.get("total", 0)),
-            pass_rate_required=float(meta.get("pass_rate_required", 1.0)),
-            config=dict(meta.get("config") or {}),
-            scorers=[dict(s) for s in meta.get("scorers") or []],
+            id=meta["id"],
+            name=meta["name"],
+            eval=meta["eval"],
+            spec_path=meta["spec_path"],
+            model=meta["model"],
+            total=meta["total"],
+            pass_rate_required=meta["pass_rate_required"],
+            config=dict(meta["config"]),
+            scorers=[dict(s) for s in meta["scorers"]],
             created_at=created_at,
+        )
+
+    @classmethod
+    def from_report_entry(cls, entry: Mapping[str, Any]) -> Run:
+        """A run as the JSON report wrote it (``reporting.json_report``)."""
+        gate = (entry.get("summary") or {}).get("gate") or {}
+        config = dict(entry.get("config") or {})
+        required = config.get("pass_rate", gate.get("required", 1.0))
+        return cls(
+            id=str(entry["id"]),
+            name=str(entry["name"]),
+            eval=str(entry.get("eval", entry["name"])),
+            spec_path=str(entry.get("spec_path", "")),
+            model=entry.get("model"),
+            total=int(entry.get("total", 0)),
+            pass_rate_required=float(required),
+            config=config,
+            scorers=[dict(s) for s in entry.get("scorers") or []],
+            created_at=str(entry.get("created_at", "")),
+            records=[dict(r) for r in entry.get("result_items") or []],
+            finished_at=entry.get("finished_at"),
+            status=entry.get("status", "completed"),
         )
 
 
@@ -65,6 +89,18 @@ class RunBook:
         self._runs: dict[str, Run] = {}
         self._positions: dict[str, dict[str, int]] = {}
 
+    @classmethod
+    def from_report(cls, report: Mapping[str, Any]) -> RunBook:
+        """The runs of a JSON report (``--evals-json``), statuses and records as written."""
+        book = cls()
+        for entry in report.get("runs") or ():
+            run = Run.from_report_entry(entry)
+            book._runs[run.id] = run
+            book._positions[run.id] = {
+                str(r.get("datapoint_id")): i for i, r in enumerate(run.records)
+            }
+        return book
+
     @property
     def runs(self) -> list[Run]:
         return list(self._runs.values())
@@ -78,27 +114,26 @@ class RunBook:
     def get(self, run_id: str) -> Run | None:
         return self._runs.get(run_id)
 
-    def add_record(
-        self, run_meta: Mapping[str, Any], record: Mapping[str, Any], *, now: str = ""
-    ) -> Run:
+    def add_record(self, run_meta: RunMeta | RunRef, record: RecordData, *, now: str = "") -> Run:
         """Files ``record`` under the run ``run_meta`` describes, creating the run on first
         sight; ``now`` (ISO-8601) becomes its ``created_at`` then."""
-        run_id = str(run_meta["id"])
+        run_id = run_meta["id"]
         run = self._runs.get(run_id)
         if run is None:
-            run = Run.from_meta(run_meta, created_at=now or _utc_now())
+            if "name" not in run_meta:
+                raise ValueError(f"run {run_id!r} was named before it was described")
+            run = Run.from_meta(run_meta, created_at=now or _utc_now())  # type: ignore[arg-type]
             self._runs[run_id] = run
             self._positions[run_id] = {}
         run.status = "running"
         positions = self._positions[run_id]
         key = str(record.get("datapoint_id"))
         # The report's dict is ours to keep: copying it would double the memory of a run.
-        data = record if isinstance(record, dict) else dict(record)
         if key in positions:
-            run.records[positions[key]] = data
+            run.records[positions[key]] = record
         else:
             positions[key] = len(run.records)
-            run.records.append(data)
+            run.records.append(record)
         return run
 
     def finish(self, *, interrupted: bool, now: str) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from . import budget, code, structured, text
-from .base import ScorerConfigError, ScorerRegistry, ScoringContext, Verdict
+from .base import ModelClient, ScorerConfigError, ScorerRegistry, ScoringContext, Verdict
 
 __all__ = [
+    "ModelClient",
     "ScorerConfigError",
     "ScorerRegistry",
     "ScoringContext",
@@ -25,7 +26,7 @@ def builtin_registry() -> ScorerRegistry:
     registry.register("regex", text.regex)
     registry.register("json", structured.json)
     registry.register("numeric", structured.numeric, needs_expected=True)
-    registry.register("python", code.python)
+    registry.register("python", code.python, import_options=("function",))
     registry.register("latency", budget.latency)
     registry.register("cost", budget.cost)
     registry.register("none", budget.none)

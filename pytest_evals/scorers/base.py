@@ -1,21 +1,24 @@
 """What a scorer is, and the registry that builds one from a spec entry.
 
 A scorer type is a factory: called with the entry's options as keyword arguments, it
-validates them and returns a function that scores one sample. Factories raise
-``ScorerConfigError`` for bad options; the spec loader turns that into a collection error.
+validates them and returns a function that scores one sample, plain or ``async``. Factories
+raise ``ScorerConfigError`` for bad options; the spec loader turns that into a collection
+error. Async scoring functions run on the call engine's loop, and may call models through
+the context's ``models`` port (``ModelClient``): their calls share the cache, limits, budget
+and retries of every model call.
 """
 
 from __future__ import annotations
 
-import difflib
 import inspect
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from ..hints import did_you_mean
 from ..records import Sample
-from ..templates import render
+from ..spec.hints import did_you_mean
+from ..spec.model import SCORER_COMMON_KEYS, ModelRef
+from ..spec.templates import render
 
 
 class ScorerConfigError(Exception):
@@ -41,12 +44,22 @@ class Verdict:
 ScoreValue = bool | float | int | Verdict | Mapping[str, Any]
 
 
+class ModelClient(Protocol):
+    """The port through which an async scorer calls a model (a judge, say): the call engine."""
+
+    async def chat(self, model: ModelRef, messages: Sequence[Mapping[str, str]]) -> Sample:
+        """One chat call to ``model`` (a ``model_options`` option, resolved at collection)."""
+        ...
+
+
 @dataclass(frozen=True)
 class ScoringContext:
-    """Everything a scorer may look at for one datapoint."""
+    """Everything a scorer may look at for one datapoint. ``models`` is set for async
+    scoring functions, which run on the engine's loop; sync ones get None."""
 
     item: Mapping[str, Any]
     sample: Sample
+    models: ModelClient | None = None
 
     @property
     def output(self) -> str:
@@ -71,7 +84,7 @@ class ScoringContext:
         )
 
 
-ScoreFunction = Callable[[ScoringContext], ScoreValue]
+ScoreFunction = Callable[[ScoringContext], ScoreValue | Awaitable[ScoreValue]]
 ScorerFactory = Callable[..., ScoreFunction]
 
 
@@ -82,6 +95,9 @@ class ScorerType:
     ``graded`` scorers pass at 0.5 by default, binary ones at 1.0. ``template_options`` name
     the options holding templates, checked against every datapoint at collection.
     ``needs_expected`` scorers are a collection error on a datapoint without ``expected``.
+    ``model_options`` hold ``CONNECTION/MODEL`` references and ``import_options``
+    ``"package.module:function"`` ones: both are resolved at collection, like a spec's own
+    model and target, and reach the factory as a ``ModelRef`` and the imported callable.
     """
 
     name: str
@@ -89,6 +105,8 @@ class ScorerType:
     graded: bool = False
     template_options: tuple[str, ...] = ()
     needs_expected: bool = False
+    model_options: tuple[str, ...] = ()
+    import_options: tuple[str, ...] = ()
 
     @property
     def default_threshold(self) -> float:
@@ -109,10 +127,18 @@ class ScorerRegistry:
         graded: bool = False,
         template_options: Iterable[str] = (),
         needs_expected: bool = False,
+        model_options: Iterable[str] = (),
+        import_options: Iterable[str] = (),
     ) -> None:
         """Add a scorer type; a later registration under the same name replaces the earlier."""
         self._types[name] = ScorerType(
-            name, factory, graded, tuple(template_options), needs_expected
+            name,
+            factory,
+            graded,
+            tuple(template_options),
+            needs_expected,
+            tuple(model_options),
+            tuple(import_options),
         )
 
     def __contains__(self, name: object) -> bool:
@@ -126,8 +152,7 @@ class ScorerRegistry:
         try:
             return self._types[name]
         except KeyError:
-            close = difflib.get_close_matches(name, self._types, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
+            hint = did_you_mean(name, self._types)
             raise ScorerConfigError(
                 f"unknown scorer type '{name}'{hint} (known: {', '.join(self.names())})",
                 key="type",
@@ -146,10 +171,6 @@ class ScorerRegistry:
             ) from None
 
 
-# Keys every scorer entry may carry besides its type's own options.
-COMMON_KEYS = ("type", "name", "weight", "threshold")
-
-
 def _check_option_names(type_name: str, factory: ScorerFactory, options: Mapping[str, Any]) -> None:
     """An option the factory does not take is named, with a hint, before Python's own
     TypeError could speak of keyword arguments."""
@@ -163,7 +184,7 @@ def _check_option_names(type_name: str, factory: ScorerFactory, options: Mapping
     for key in options:
         if key not in accepted:
             known = ", ".join(accepted) or "none"
-            hint = did_you_mean(str(key), [*accepted, *COMMON_KEYS])
+            hint = did_you_mean(str(key), [*accepted, *SCORER_COMMON_KEYS])
             raise ScorerConfigError(
                 f"scorer type '{type_name}' has no option '{key}'{hint} (its options: {known})",
                 key=str(key),

@@ -8,50 +8,29 @@ the caller reports them as a datapoint error with the user's traceback.
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 import hashlib
-import importlib
 import inspect
 import linecache
 from collections.abc import Callable
 from typing import Any
 
-from ..hints import did_you_mean
+from ..spec.references import UnresolvedReference, import_object, is_async
 from .base import ScoreFunction, ScorerConfigError, ScoreValue, ScoringContext
 
 UserScorer = Callable[[Any, Any, Any], Any]
 
 
-def _import_function(reference: object) -> UserScorer:
-    if not isinstance(reference, str) or reference.count(":") != 1:
-        raise ScorerConfigError(
-            f"'function' must look like 'package.module:function', got {reference!r}",
-            key="function",
-        )
-    module_name, attribute = reference.split(":")
-    if not module_name or not attribute:
-        raise ScorerConfigError(
-            f"'function' must look like 'package.module:function', got {reference!r}",
-            key="function",
-        )
+def _imported(function: object) -> UserScorer:
+    """``function`` as the loader hands it (imported next to the spec), or a reference to
+    import here."""
+    if callable(function):
+        return _check_callable(function, f"'function' {function!r}", "function")
     try:
-        module = importlib.import_module(module_name)
-    except Exception as exc:
-        raise ScorerConfigError(
-            f"cannot import module '{module_name}': {type(exc).__name__}: {exc}",
-            key="function",
-        ) from None
-    value: Any = module
-    for part in attribute.split("."):
-        if not hasattr(value, part):
-            public = [name for name in dir(value) if not name.startswith("_")]
-            raise ScorerConfigError(
-                f"'{module_name}' has no attribute '{attribute}'{did_you_mean(part, public)}",
-                key="function",
-            )
-        value = getattr(value, part)
-    return _check_callable(value, f"'{reference}'", "function")
+        value = import_object(function)
+    except UnresolvedReference as exc:
+        raise ScorerConfigError(f"'function': {exc}", key="function") from None
+    return _check_callable(value, f"'{function}'", "function")
 
 
 def _check_callable(value: Any, label: str, key: str) -> UserScorer:
@@ -101,9 +80,10 @@ def _compile_source(source: object) -> UserScorer:
     return _check_callable(namespace["score"], "score in source", "source")
 
 
-def python(*, function: str | None = None, source: str | None = None) -> ScoreFunction:
+def python(*, function: str | UserScorer | None = None, source: str | None = None) -> ScoreFunction:
     """Score with the user's ``fn(item, output, expected)``; it returns a bool, a score in
-    [0, 1] or a mapping ``{score, passed, reason}``."""
+    [0, 1] or a mapping ``{score, passed, reason}``. An ``async def`` function runs on the
+    call engine's loop, concurrently across datapoints."""
     if function is None and source is None:
         raise ScorerConfigError(
             "the python scorer needs 'function: package.module:function' or 'source:'",
@@ -111,16 +91,16 @@ def python(*, function: str | None = None, source: str | None = None) -> ScoreFu
         )
     if function is not None and source is not None:
         raise ScorerConfigError("give either 'function' or 'source', not both", key="source")
-    user = _import_function(function) if function is not None else _compile_source(source)
+    user = _imported(function) if function is not None else _compile_source(source)
+
+    if is_async(user):
+
+        async def score_async(ctx: ScoringContext) -> ScoreValue:
+            return await user(ctx.item, ctx.sample.output, ctx.expected)  # type: ignore[no-any-return]
+
+        return score_async
 
     def score(ctx: ScoringContext) -> ScoreValue:
-        result = user(ctx.item, ctx.sample.output, ctx.expected)
-        if inspect.isawaitable(result):
-            result = asyncio.run(_wait(result))
-        return result  # type: ignore[no-any-return]
+        return user(ctx.item, ctx.sample.output, ctx.expected)  # type: ignore[no-any-return]
 
     return score
-
-
-async def _wait(awaitable: Any) -> Any:
-    return await awaitable

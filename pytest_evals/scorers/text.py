@@ -6,14 +6,13 @@ a miss carries a short reason for the failure report.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
-from collections.abc import Mapping
 from typing import Any
 
-from ..hints import did_you_mean
-from ..templates import TemplateError, references
+from ..spec.hints import did_you_mean
+from ..spec.templates import TemplateError, references
+from ..values import as_text
 from .base import ScoreFunction, ScorerConfigError, ScoringContext, Verdict
 
 _SHOWN_CHARS = 200
@@ -21,7 +20,7 @@ _SHOWN_CHARS = 200
 
 def show(value: Any, limit: int = _SHOWN_CHARS) -> str:
     """A value quoted for a reason, cut to ``limit`` characters so reports stay readable."""
-    text = repr(value) if isinstance(value, str) else repr(_as_text(value))
+    text = repr(value) if isinstance(value, str) else repr(as_text(value))
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return text
@@ -33,20 +32,11 @@ def check_bool(key: str, value: object) -> bool:
     return value
 
 
-def _as_text(value: Any) -> str:
-    # Mappings are serialised like Sample.output_text so structured expectations compare.
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (Mapping, list)):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
-
-
 def acceptable(expected: Any) -> list[str]:
     """The expected value as a list of acceptable strings (a list means "any of")."""
     if isinstance(expected, (list, tuple)):
-        return [_as_text(v) for v in expected]
-    return [_as_text(expected)]
+        return [as_text(v) for v in expected]
+    return [as_text(expected)]
 
 
 def _expected_phrase(candidates: list[str]) -> str:

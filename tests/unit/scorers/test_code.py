@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import itertools
 import textwrap
 from pathlib import Path
@@ -11,6 +12,7 @@ from pytest_evals.records import Sample
 from pytest_evals.scorers import ScorerConfigError
 from pytest_evals.scorers.base import ScoringContext
 from pytest_evals.scorers.code import python
+from pytest_evals.spec.references import is_async
 
 from .helpers import verdict
 
@@ -77,9 +79,12 @@ def test_function_may_be_nested_attribute(make_module: Any) -> None:
     assert verdict(python(function=f"{module}:Checks.length"), "abc").passed is True
 
 
-def test_async_function_is_awaited(make_module: Any) -> None:
+def test_an_async_function_makes_an_async_scorer(make_module: Any) -> None:
     module = make_module("async def check(item, output, expected):\n    return output == 'ok'\n")
-    assert verdict(python(function=f"{module}:check"), "ok").passed is True
+    scorer = python(function=f"{module}:check")
+    assert is_async(scorer)
+    ctx = ScoringContext(item={}, sample=Sample(output="ok"))
+    assert asyncio.run(scorer(ctx)) is True  # type: ignore[arg-type]
 
 
 def test_function_exceptions_propagate(make_module: Any) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from pytest_evals.datasets import RawDatapoint, Selection, read_dataset
 from pytest_evals.errors import EvalInputError
+from pytest_evals.spec.datasets import RawDatapoint, Selection, read_dataset
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pytest_evals.errors import EvalInputError
-from pytest_evals.yaml_source import LineIndex, parse_yaml, read_yaml
+from pytest_evals.spec.yaml_source import LineIndex, parse_yaml, read_yaml
 
 SOURCE = Path("evals/geo.eval.yaml")
 

@@ -1,0 +1,465 @@
+"""The call engine: every model call (and async target) of a process runs on one event loop
+in a background thread. Items submit work and get a ``concurrent.futures.Future`` back, so
+the calls of the items coming next are in flight while pytest runs the current one.
+
+One call goes through fixed stages: the response cache; the session budget; the concurrency
+slots (process cap, connection, eval); the connection's pause after clustered 429s and its
+rate limits (shared by every process of the session); the attempts with backoff; then the
+spend and the cache write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import threading
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from ..errors import BudgetExceeded, CallCancelled, SampleError
+from ..providers import (
+    ChatRequest,
+    ChatResponse,
+    Provider,
+    ProviderError,
+    ProviderFactory,
+    make_provider,
+)
+from ..records import Sample, TokenUsage
+from ..redact import redact
+from ..spec.connections import Connection, missing_key_message
+from ..spec.model import ModelRef
+from .cache import CachedResponse, CacheMode, ResponseCache, cache_key, mode_reads, mode_writes
+from .limits import RateLimit, SessionShared, SpendLedger
+from .pricing import cost_usd
+from .retry import BackoffPolicy, backoff_delay
+
+T = TypeVar("T")
+
+_CLOSE_TIMEOUT_S = 5.0
+_TOKENS_PER_CHAR = 0.25  # a rough prompt-size estimate for tokens_per_minute
+_DEFAULT_COMPLETION_TOKENS = 256
+
+
+@dataclass(frozen=True)
+class CacheSettings:
+    """The cache mode, and where a connection's responses live (None: not cached)."""
+
+    mode: CacheMode
+    store_for: Callable[[Connection], ResponseCache | None]
+
+
+def _first(*values: T | None) -> T:
+    for value in values:
+        if value is not None:
+            return value
+    raise ValueError("no value given")
+
+
+def _estimated_tokens(request: ChatRequest) -> float:
+    chars = sum(len(str(m.get("content", ""))) for m in request.messages)
+    return chars * _TOKENS_PER_CHAR + (request.max_tokens or _DEFAULT_COMPLETION_TOKENS)
+
+
+def cache_material(connection: Connection, request: ChatRequest) -> dict[str, object]:
+    """Everything that determines a response; never the key or other headers."""
+    return {
+        "provider": connection.provider,
+        "base_url": connection.base_url,
+        "model": request.model,
+        "messages": [dict(m) for m in request.messages],
+        "temperature": request.temperature,
+        "max_tokens": request.max_tokens,
+        "seed": request.seed,
+        "params": {**connection.params, **request.params},
+    }
+
+
+@dataclass
+class _ConnectionState:
+    """Per connection, on the loop's thread."""
+
+    provider: Provider
+    slot: asyncio.Semaphore
+    requests: RateLimit | None
+    tokens: RateLimit | None
+    pause_until: float = 0.0
+
+
+class CallEngine:
+    """Model calls for one pytest process. Constructing it does no I/O and starts no thread;
+    the loop starts with the first submission."""
+
+    def __init__(
+        self,
+        connections: Mapping[str, Connection],
+        *,
+        environ: Mapping[str, str],
+        timeout_override: float | None = None,
+        retries_override: int | None = None,
+        concurrency_cap: int | None = None,
+        backoff: BackoffPolicy | None = None,
+        rand: Callable[[], float] = random.random,
+        cache: CacheSettings | None = None,
+        shared: SessionShared | None = None,
+        max_cost_usd: float | None = None,
+        provider_factories: Mapping[str, ProviderFactory] | None = None,
+    ) -> None:
+        self._provider_factories = provider_factories
+        self._connections = connections
+        self._environ = environ
+        self._timeout_override = timeout_override
+        self._retries_override = retries_override
+        self._concurrency_cap = concurrency_cap
+        self._backoff = backoff or BackoffPolicy()
+        self._rand = rand
+        self._cache = cache
+        self._shared = shared
+        self._ledger: SpendLedger | None = shared.ledger() if shared and max_cost_usd else None
+        self._max_cost_usd = max_cost_usd
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self.stop_reason: str | None = None
+        # Touched only on the loop's thread.
+        self._states: dict[str, _ConnectionState] = {}
+        self._groups: dict[str, asyncio.Semaphore] = {}
+        self._process_slot: asyncio.Semaphore | None = None
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the call engine is closed")
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                ready = threading.Event()
+                thread = threading.Thread(
+                    target=self._serve, args=(loop, ready), name="pytest-evals-calls", daemon=True
+                )
+                thread.start()
+                ready.wait()
+                self._loop, self._thread = loop, thread
+            return self._loop
+
+    @staticmethod
+    def _serve(loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
+        asyncio.set_event_loop(loop)
+        loop.call_soon(ready.set)
+        loop.run_forever()
+
+    @property
+    def started(self) -> bool:
+        return self._loop is not None
+
+    def _slot_for_process(self) -> asyncio.Semaphore | None:
+        if self._concurrency_cap is not None and self._process_slot is None:
+            self._process_slot = asyncio.Semaphore(self._concurrency_cap)
+        return self._process_slot
+
+    def submit(self, factory: Callable[[], Coroutine[Any, Any, T]]) -> Future[T]:
+        """Run a coroutine on the engine's loop: a datapoint's pipeline (its samples, then
+        its async scorers). Unbounded itself: the calls and targets inside take slots."""
+        return asyncio.run_coroutine_threadsafe(factory(), self._running_loop())
+
+    async def bounded(
+        self,
+        factory: Callable[[], Awaitable[T]],
+        *,
+        group: str | None = None,
+        group_limit: int | None = None,
+    ) -> T:
+        """On the loop: run ``factory()`` (an async target) under the process's concurrency
+        cap and its ``group``'s limit (an eval's ``concurrency``)."""
+        async with contextlib.AsyncExitStack() as slots:
+            for slot in (self._slot_for_process(), self._group_slot(group, group_limit)):
+                if slot is not None:
+                    await slots.enter_async_context(slot)
+            return await factory()
+
+    async def chat(
+        self,
+        model: ModelRef,
+        messages: Sequence[Mapping[str, str]],
+        *,
+        timeout_s: float | None = None,
+        retries: int | None = None,
+        group: str | None = None,
+        group_limit: int | None = None,
+    ) -> Sample:
+        """On the loop: one chat call. Timeout and retries: the command line's, else the
+        eval's, else the connection's. ``group_limit`` bounds the calls in flight of one
+        ``group`` (an eval's ``concurrency``). Scorers reach this as their ``ModelClient``."""
+        connection = self._connections[model.connection]
+        request = ChatRequest(
+            model=model.name,
+            messages=tuple(dict(m) for m in messages),
+            temperature=model.temperature,
+            max_tokens=model.max_tokens,
+            seed=model.seed,
+            params=model.params,
+        )
+        timeout = _first(self._timeout_override, timeout_s, connection.timeout_s)
+        attempts = 1 + _first(self._retries_override, retries, connection.retries)
+        return await self._call(connection, request, timeout, attempts, group, group_limit)
+
+    # -- one call ---------------------------------------------------------------------------
+
+    def _api_key(self, connection: Connection) -> str | None:
+        if connection.api_key_env is None:
+            return None
+        key = self._environ.get(connection.api_key_env)
+        if not key:
+            raise SampleError(missing_key_message(connection))
+        return key
+
+    def _state(self, connection: Connection, api_key: str | None) -> _ConnectionState:
+        state = self._states.get(connection.name)
+        if state is None:
+            try:
+                provider = make_provider(connection, api_key, factories=self._provider_factories)
+            except ProviderError as exc:
+                raise SampleError(exc.message) from None
+            limit = connection.max_concurrency
+            if self._concurrency_cap is not None:
+                limit = min(limit, self._concurrency_cap)
+            shared = self._shared
+            state = self._states[connection.name] = _ConnectionState(
+                provider=provider,
+                slot=asyncio.Semaphore(max(limit, 1)),
+                requests=(
+                    shared.rate_limit(f"{connection.name}-requests", connection.requests_per_minute)
+                    if shared and connection.requests_per_minute
+                    else None
+                ),
+                tokens=(
+                    shared.rate_limit(f"{connection.name}-tokens", connection.tokens_per_minute)
+                    if shared and connection.tokens_per_minute
+                    else None
+                ),
+            )
+        return state
+
+    def _group_slot(self, group: str | None, limit: int | None) -> asyncio.Semaphore | None:
+        if group is None or limit is None:
+            return None
+        slot = self._groups.get(group)
+        if slot is None:
+            slot = self._groups[group] = asyncio.Semaphore(limit)
+        return slot
+
+    def _cached(self, connection: Connection, key: str) -> Sample | None:
+        if self._cache is None or not mode_reads(self._cache.mode):
+            return None
+        store = self._cache.store_for(connection)
+        hit = store.get(key) if store is not None else None
+        if hit is None:
+            if self._cache.mode == "replay":
+                raise SampleError(
+                    "not in the response cache, and --evals-cache replay makes no calls"
+                )
+            return None
+        return Sample(
+            output=hit.text,
+            latency_ms=hit.latency_ms,
+            tokens=TokenUsage.known(hit.prompt_tokens, hit.completion_tokens),
+            cost=hit.cost,
+            cached=True,
+            metadata={"response_model": hit.model},
+        )
+
+    def _check_budget(self, *, read_ledger: bool) -> None:
+        """Stopped already, or (reading the session's ledger, a locked file) now over."""
+        if self.stop_reason is not None:
+            raise BudgetExceeded(self.stop_reason)
+        if read_ledger and self._ledger is not None and self._max_cost_usd is not None:
+            total = self._ledger.total()
+            if total >= self._max_cost_usd:
+                self._stop_for_budget(total)
+                raise BudgetExceeded(self.stop_reason or "budget reached")
+
+    def _stop_for_budget(self, total: float) -> None:
+        self.stop_reason = (
+            f"--evals-max-cost {self._max_cost_usd:g} reached: the session has spent "
+            f"${total:.4f}; no new calls start"
+        )
+        # Called on the loop's thread, from inside a call: cancel every other one.
+        self._cancel_tasks()
+
+    async def _call(
+        self,
+        connection: Connection,
+        request: ChatRequest,
+        timeout_s: float,
+        attempts: int,
+        group: str | None,
+        group_limit: int | None,
+    ) -> Sample:
+        # The key is only worth hashing when there is a cache to use it.
+        key = cache_key(cache_material(connection, request)) if self._cache is not None else ""
+        cached = self._cached(connection, key)
+        if cached is not None:
+            return cached
+        self._check_budget(read_ledger=False)
+        api_key = self._api_key(connection)
+        state = self._state(connection, api_key)
+        label = f"{connection.name}/{request.model}"
+        process_slot = self._slot_for_process()
+        group_slot = self._group_slot(group, group_limit)
+        try:
+            async with contextlib.AsyncExitStack() as slots:
+                for slot in (process_slot, state.slot, group_slot):
+                    if slot is not None:
+                        await slots.enter_async_context(slot)
+                self._check_budget(read_ledger=True)
+                response, latency_ms, attempt_ms, used = await self._attempts(
+                    state, request, timeout_s, attempts, label, api_key
+                )
+        except asyncio.CancelledError:
+            raise CallCancelled(self.stop_reason or f"the call to {label} was cancelled") from None
+        tokens = TokenUsage.known(response.prompt_tokens, response.completion_tokens)
+        cost = cost_usd(connection, request.model, tokens)
+        self._record_spend(cost)
+        if self._cache is not None and mode_writes(self._cache.mode):
+            store = self._cache.store_for(connection)
+            if store is not None:
+                store.put(
+                    key,
+                    CachedResponse(
+                        text=response.text,
+                        prompt_tokens=response.prompt_tokens,
+                        completion_tokens=response.completion_tokens,
+                        model=response.model,
+                        latency_ms=latency_ms,
+                        cost=cost,
+                    ),
+                )
+        return Sample(
+            output=response.text,
+            latency_ms=latency_ms,
+            tokens=tokens,
+            cost=cost,
+            metadata={
+                "attempts": used,
+                "attempt_latency_ms": attempt_ms,
+                "response_model": response.model,
+            },
+        )
+
+    def _record_spend(self, cost: float | None) -> None:
+        if cost is None:
+            return
+        if self._ledger is not None and self._max_cost_usd is not None:
+            total = self._ledger.add(cost)
+            if total >= self._max_cost_usd and self.stop_reason is None:
+                self._stop_for_budget(total)
+
+    async def _wait_for_turn(self, state: _ConnectionState, request: ChatRequest) -> None:
+        """The connection's pause after a 429, then its request and token rate limits."""
+        loop = asyncio.get_running_loop()
+        while state.pause_until > loop.time():
+            await asyncio.sleep(state.pause_until - loop.time())
+        if state.requests is not None:
+            await asyncio.sleep(state.requests.reserve())
+        if state.tokens is not None:
+            await asyncio.sleep(state.tokens.reserve(_estimated_tokens(request)))
+
+    async def _attempts(
+        self,
+        state: _ConnectionState,
+        request: ChatRequest,
+        timeout_s: float,
+        attempts: int,
+        label: str,
+        api_key: str | None,
+    ) -> tuple[ChatResponse, float, float, int]:
+        """The response; the milliseconds from the first attempt to the success, retries
+        and backoff included (what the user of the model waits); the successful attempt's
+        milliseconds; and how many attempts it took."""
+        first_started = 0.0
+        for attempt in range(1, attempts + 1):
+            await self._wait_for_turn(state, request)
+            started = time.perf_counter()
+            if attempt == 1:
+                first_started = started
+            try:
+                response = await asyncio.wait_for(
+                    state.provider.complete(request, timeout_s=timeout_s), timeout_s
+                )
+                finished = time.perf_counter()
+                return (
+                    response,
+                    (finished - first_started) * 1000,
+                    (finished - started) * 1000,
+                    attempt,
+                )
+            except (asyncio.TimeoutError, TimeoutError):
+                error = ProviderError(f"timed out after {timeout_s:g} s", retryable=True)
+            except ProviderError as exc:
+                error = exc
+            except Exception as exc:  # a provider bug must cost one datapoint, not the run
+                error = ProviderError(f"{type(exc).__name__}: {exc}")
+            if not error.retryable or attempt == attempts:
+                tries = f"{attempt} attempt" + ("s" if attempt != 1 else "")
+                raise SampleError(
+                    redact(f"the call to {label} failed after {tries}: {error.message}", [api_key])
+                )
+            delay = backoff_delay(
+                attempt, policy=self._backoff, retry_after=error.retry_after, rand=self._rand
+            )
+            if error.status == 429:
+                # 429s come in clusters: hold back every call of the connection, not just
+                # this one, so the server gets the quiet it asked for.
+                loop = asyncio.get_running_loop()
+                state.pause_until = max(state.pause_until, loop.time() + delay)
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable: the loop returns or raises")
+
+    # -- stopping ---------------------------------------------------------------------------
+
+    def cancel_all(self) -> None:
+        """Cancel every call in flight or waiting (``-x``, Ctrl-C, the end of the session)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(self._cancel_tasks)
+
+    def _cancel_tasks(self) -> None:
+        """On the loop's thread: cancel every task but the one running this."""
+        current = asyncio.current_task()
+        for task in asyncio.all_tasks():
+            if task is not current:
+                task.cancel()
+
+    async def _close_providers(self) -> None:
+        for state in self._states.values():
+            # Closing is best effort: the process is ending.
+            with contextlib.suppress(Exception):
+                await state.provider.aclose()
+        self._states.clear()
+
+    def close(self) -> None:
+        """Cancel what is left, close the providers' connections and stop the loop.
+        Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        self.cancel_all()
+        with contextlib.suppress(Exception):
+            closing = asyncio.run_coroutine_threadsafe(self._close_providers(), loop)
+            closing.result(_CLOSE_TIMEOUT_S)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(_CLOSE_TIMEOUT_S)
+        if not thread.is_alive():
+            loop.close()

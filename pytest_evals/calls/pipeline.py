@@ -1,0 +1,167 @@
+"""One datapoint's work as one chain on the call engine: produce its samples (every repeat
+at once), then run the async scorers of each sample, on the same loop, inside the same
+prefetch window. A judge's call therefore starts as early as a model call does and goes
+through the same cache, limits, budget and retries.
+
+The item waits for ``samples`` in its setup (a broken call stays a pytest error) and for
+``scores`` in its call, where it also runs the sync scorers. No pytest import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, InvalidStateError
+from dataclasses import dataclass
+
+from ..errors import CallCancelled, SampleError
+from ..records import Sample
+from ..scorers.base import ScoringContext
+from ..scorers.combine import AsyncValues, BoundScorer, score_async
+from ..spec.model import Datapoint
+from .sampling import Engine, SampleSource, produce, produce_here
+
+
+@dataclass(frozen=True)
+class DatapointPlan:
+    """What one item runs: where its samples come from, how many, and its scorers."""
+
+    source: SampleSource
+    datapoint: Datapoint
+    repeat: int
+    scorers: tuple[BoundScorer, ...]
+
+    @property
+    def has_async_scorers(self) -> bool:
+        return any(s.is_async for s in self.scorers)
+
+    @property
+    def samples_on_engine(self) -> bool:
+        return not self.datapoint.has_output and self.source.on_engine
+
+    @property
+    def can_start_early(self) -> bool:
+        """Whether the work can start before the item runs: anything on the engine's loop.
+        A sync target runs in the item, where pytest captures its output."""
+        if self.datapoint.has_output:
+            return self.has_async_scorers
+        return self.source.on_engine
+
+
+@dataclass
+class DatapointWork:
+    """The futures of one datapoint's work. ``scores`` holds, per sample, the values of the
+    async scorers; None when the eval has none."""
+
+    samples: Future[list[Sample]]
+    scores: Future[list[AsyncValues]] | None
+
+    def cancel(self) -> None:
+        self.samples.cancel()
+        if self.scores is not None:
+            self.scores.cancel()
+
+
+def _settle(future: Future[list[Sample]], result: list[Sample] | BaseException) -> None:
+    # The item may have given up on the future already (cancelled it): that is no error.
+    with contextlib.suppress(InvalidStateError):
+        if isinstance(result, BaseException):
+            future.set_exception(result)
+        else:
+            future.set_result(result)
+
+
+async def _score_all(
+    plan: DatapointPlan, samples: Sequence[Sample], engine: Engine
+) -> list[AsyncValues]:
+    item = plan.datapoint.data
+    return list(
+        await asyncio.gather(
+            *(
+                score_async(plan.scorers, ScoringContext(item, sample, models=engine))
+                for sample in samples
+            )
+        )
+    )
+
+
+async def _produce_all(plan: DatapointPlan, engine: Engine) -> list[Sample]:
+    if plan.repeat == 1:
+        # In this task itself: a budget stop cancels every task but the one whose call
+        # reached the budget, and that call's result is kept.
+        return [await produce(plan.source, plan.datapoint, engine)]
+    tasks = [
+        asyncio.ensure_future(produce(plan.source, plan.datapoint, engine))
+        for _ in range(plan.repeat)
+    ]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        # One repeat failed the datapoint: the others' calls are not worth paying for.
+        for task in tasks:
+            task.cancel()
+        raise
+
+
+def _on_engine(plan: DatapointPlan, engine: Engine) -> DatapointWork:
+    samples: Future[list[Sample]] = Future()
+    samples.set_running_or_notify_cancel()
+
+    async def chain() -> list[AsyncValues]:
+        try:
+            produced = await _produce_all(plan, engine)
+        except BaseException as exc:
+            stopped = CallCancelled("the datapoint's calls were cancelled")
+            _settle(samples, exc if isinstance(exc, Exception) else stopped)
+            raise
+        _settle(samples, produced)
+        return await _score_all(plan, produced, engine) if plan.has_async_scorers else []
+
+    done = engine.submit(chain)
+
+    def cancelled_before_start(future: Future[list[AsyncValues]]) -> None:
+        if future.cancelled():
+            _settle(samples, CallCancelled("the datapoint's work was cancelled"))
+
+    done.add_done_callback(cancelled_before_start)
+    return DatapointWork(samples, done if plan.has_async_scorers else None)
+
+
+def _here(plan: DatapointPlan, engine: Callable[[], Engine]) -> DatapointWork:
+    samples: Future[list[Sample]] = Future()
+    try:
+        produced = [produce_here(plan.source, plan.datapoint) for _ in range(plan.repeat)]
+    except SampleError as exc:
+        samples.set_exception(exc)
+        return DatapointWork(samples, None)
+    samples.set_result(produced)
+    if not plan.has_async_scorers:
+        return DatapointWork(samples, None)
+    running = engine()
+    return DatapointWork(samples, running.submit(lambda: _score_all(plan, produced, running)))
+
+
+def start(plan: DatapointPlan, engine: Callable[[], Engine]) -> DatapointWork:
+    """Start one datapoint's work; ``engine`` is called only when the loop is needed (a
+    grade-only eval with sync scorers never starts it)."""
+    if plan.samples_on_engine:
+        return _on_engine(plan, engine())
+    return _here(plan, engine)
+
+
+def wait_samples(work: DatapointWork) -> list[Sample]:
+    """Block until the samples are there; anything but SampleError becomes one."""
+    try:
+        return work.samples.result()
+    except SampleError:
+        raise
+    except Exception as exc:
+        raise SampleError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def wait_scores(work: DatapointWork, samples: int) -> list[AsyncValues]:
+    """The async scorers' values per sample (empty mappings when there are none)."""
+    if work.scores is None:
+        return [{} for _ in range(samples)]
+    return work.scores.result()

@@ -1,0 +1,119 @@
+"""The controller's side: gathers every datapoint's record from the reports (its own or
+pytest-xdist workers'), then writes the summary, the reports and the gate verdict.
+
+Registered only on the controller, so workers print and write nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+
+from ..reporting import (
+    GateVerdict,
+    RunBook,
+    build_report,
+    evaluate_gate,
+    session_exit_ok,
+    summarize,
+    summary_lines,
+    summary_markdown,
+    write_json_atomic,
+)
+from ..wire import carried
+from .options import EvalsSettings
+
+_RESULT_EXIT_CODES = (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _stopped_early(session: pytest.Session) -> bool:
+    """``-x`` / ``--maxfail`` set ``shouldfail``; plugins and ``--sw`` set ``shouldstop``."""
+    return bool(session.shouldstop) or bool(session.shouldfail)
+
+
+class EvalsController:
+    def __init__(self, config: pytest.Config, settings: EvalsSettings) -> None:
+        self.config = config
+        self.settings = settings
+        self.book = RunBook()
+        self.non_eval_failures = 0
+        self.started_at = _now()
+        self.summaries: dict[str, dict[str, Any]] = {}
+        self.verdicts: list[GateVerdict] = []
+        self.finished = False
+
+    @pytest.hookimpl
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        found = carried(report)
+        if found is not None:
+            self.book.add_record(*found)
+        elif report.failed:
+            self.non_eval_failures += 1
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        interrupted = exitstatus not in _RESULT_EXIT_CODES or _stopped_early(session)
+        self.book.finish(interrupted=interrupted, now=_now())
+        runs = self.book.runs
+        self.summaries = {run.id: summarize(run.records) for run in runs}
+        self.verdicts = [
+            evaluate_gate(
+                run,
+                self.summaries[run.id],
+                fail_under=self.settings.fail_under,
+                strict=self.settings.strict,
+            )
+            for run in runs
+        ]
+        self.finished = True
+        if runs and session.exitstatus in _RESULT_EXIT_CODES:
+            session.exitstatus = self._exit_status(session)
+        self._write_reports(session)
+
+    def _exit_status(self, session: pytest.Session) -> pytest.ExitCode:
+        if not session_exit_ok(self.verdicts, non_eval_failures=self.non_eval_failures):
+            return pytest.ExitCode.TESTS_FAILED
+        complete = all(run.progress >= run.total for run in self.book.runs)
+        if not complete or _stopped_early(session):
+            # A run cut short by -x/--maxfail keeps pytest's verdict.
+            return pytest.ExitCode(session.exitstatus)
+        # Every gate holds: datapoint failures inside them are tolerated.
+        return pytest.ExitCode.OK
+
+    def _write_reports(self, session: pytest.Session) -> None:
+        runs = self.book.runs
+        if self.settings.json_path is not None:
+            report = build_report(
+                runs,
+                self.summaries,
+                self.verdicts,
+                session={
+                    "started_at": self.started_at,
+                    "finished_at": _now(),
+                    "exit_status": int(session.exitstatus),
+                    "args": list(self.config.invocation_params.args),
+                    "fail_under": self.settings.fail_under,
+                    "strict": self.settings.strict,
+                },
+            )
+            write_json_atomic(self.settings.json_path, report)
+        if self.settings.summary_md_path is not None:
+            self.settings.summary_md_path.parent.mkdir(parents=True, exist_ok=True)
+            self.settings.summary_md_path.write_text(
+                summary_markdown(runs, self.summaries, self.verdicts), encoding="utf-8"
+            )
+
+    @pytest.hookimpl
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if not self.finished or not self.book.runs:
+            return
+        width = self.config.get_terminal_writer().fullwidth
+        terminalreporter.write_sep("=", "evals summary")
+        for line in summary_lines(self.book.runs, self.summaries, self.verdicts, width=width):
+            terminalreporter.write_line(line)

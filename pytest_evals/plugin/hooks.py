@@ -1,0 +1,250 @@
+"""The pytest hooks: options, activation, collection, the prefetch window and the data each
+report carries. The controller's aggregation and reports live in ``controller.py``,
+everything that touches pytest-xdist in ``xdist.py``."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import tempfile
+import threading
+from collections.abc import Callable, Generator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+# PyYAML's C extension keeps references to the first yaml.nodes it saw, so yaml must not be
+# imported afresh inside a session that pytester later unwinds (its in-process runs restore
+# sys.modules); loading it with the plugin keeps one copy for the whole process.
+from ..spec import yaml_source  # noqa: F401
+from ..spec.model import is_spec_path
+from . import hookspecs
+from .options import add_options, resolve_settings
+from .prefetch import window_for
+from .services import Services
+from .state import STATE_KEY, EvalsState
+
+if TYPE_CHECKING:
+    from .items import EvalSpecFile
+    from .prefetch import Prefetcher
+
+# Only options and state load with pytest: the plugin is inert unless --evals (or a spec
+# file on the command line) asks for it, and then imports the rest.
+
+_CONTROLLER_NAME = "pytest-evals-controller"
+_XDIST_BRIDGE_NAME = "pytest-evals-xdist"
+_PREFETCH_KEY: pytest.StashKey[Prefetcher] = pytest.StashKey()
+_SIGTERM_KEY = pytest.StashKey[Any]()
+_OWNED_DIR_KEY = pytest.StashKey[Path]()
+
+
+def _raise_keyboard_interrupt(signum: int, frame: Any) -> None:
+    # SIGTERM (a CI timeout, `kill`) ends the session like Ctrl-C: calls are cancelled and
+    # the reports are still written.
+    raise KeyboardInterrupt(f"received signal {signum}")
+
+
+def _install_sigterm(config: pytest.Config) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        config.stash[_SIGTERM_KEY] = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+
+
+def _shared_dir(config: pytest.Config) -> Path:
+    """A worker's is the controller's; the controller makes one and removes it at the end."""
+    if hasattr(config, "workerinput"):
+        from .xdist import worker_shared_dir
+
+        handed = worker_shared_dir(config)
+        if handed is not None:
+            return handed
+    folder = Path(tempfile.mkdtemp(prefix="pytest-evals-"))
+    config.stash[_OWNED_DIR_KEY] = folder
+    return folder
+
+
+def _default_cache_dir(config: pytest.Config) -> Callable[[], Path]:
+    cache = getattr(config, "cache", None)
+    if cache is not None:
+        return lambda: Path(cache.mkdir("pytest-evals"))
+    return lambda: config.rootpath / ".pytest-evals" / "cache"
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def _explicit_spec_files(config: pytest.Config) -> frozenset[Path]:
+    """Spec files named on the command line (``pytest evals/x.eval.yaml::x[1]`` too)."""
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        return frozenset()
+    base = config.invocation_params.dir
+    files = set()
+    for arg in config.args:
+        path = (base / arg.split("::")[0]).resolve()
+        if is_spec_path(path.name):
+            files.add(path)
+    return frozenset(files)
+
+
+def _find_pyproject(config: pytest.Config) -> Path | None:
+    if config.inipath is not None and config.inipath.name == "pyproject.toml":
+        return config.inipath
+    candidate = config.rootpath / "pyproject.toml"
+    return candidate if candidate.is_file() else None
+
+
+def _add_collection_args(config: pytest.Config, paths: tuple[Path, ...]) -> None:
+    """``--evals PATH`` alone runs only the evals; with positional args, both."""
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        config.args[:] = [str(p) for p in paths]
+        return
+    present = {(config.invocation_params.dir / a.split("::")[0]).resolve() for a in config.args}
+    for path in paths:
+        if path not in present:
+            config.args.append(str(path))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    settings = resolve_settings(config)
+    explicit = _explicit_spec_files(config)
+    if not settings.active and not explicit:
+        return
+    shared_dir = _shared_dir(config)
+    services = Services(
+        settings,
+        pyproject=_find_pyproject(config),
+        shared_dir=shared_dir,
+        default_cache_dir=_default_cache_dir(config),
+        register_providers=lambda registry: config.hook.pytest_evals_register_providers(
+            registry=registry
+        ),
+    )
+    config.stash[STATE_KEY] = EvalsState(settings, services, explicit_files=explicit)
+    if settings.active:
+        _add_collection_args(config, settings.paths)
+    if not hasattr(config, "workerinput"):
+        from .controller import EvalsController
+
+        config.pluginmanager.register(EvalsController(config, settings), _CONTROLLER_NAME)
+        if config.pluginmanager.hasplugin("xdist"):
+            from .xdist import XdistBridge
+
+            bridge = XdistBridge(shared_dir, services.largest_window)
+            config.pluginmanager.register(bridge, _XDIST_BRIDGE_NAME)
+    _install_sigterm(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(STATE_KEY, None)
+    if state is not None:
+        state.services.close()
+    previous = config.stash.get(_SIGTERM_KEY, None)
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
+    owned = config.stash.get(_OWNED_DIR_KEY, None)
+    if owned is not None:
+        shutil.rmtree(owned, ignore_errors=True)
+
+
+def _wanted(config: pytest.Config, file_path: Path) -> bool:
+    state = config.stash.get(STATE_KEY, None)
+    if state is None:
+        return False
+    resolved = file_path.resolve()
+    if resolved in state.explicit_files:
+        return True
+    return any(resolved == root or root in resolved.parents for root in state.settings.paths)
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> EvalSpecFile | None:
+    if is_spec_path(file_path.name) and _wanted(parent.config, file_path):
+        from .items import EvalSpecFile
+
+        spec_file: EvalSpecFile = EvalSpecFile.from_parent(parent, path=file_path)
+        return spec_file
+    return None
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Count each run's items after deselection: the size every report is measured by."""
+    state = session.config.stash.get(STATE_KEY, None)
+    if state is None:
+        return
+    from .items import DatapointItem
+
+    totals: dict[str, int] = {}
+    limits: set[int] = set()
+    for item in session.items:
+        if isinstance(item, DatapointItem):
+            totals[item.run_id] = totals.get(item.run_id, 0) + 1
+            limits.update(item.concurrency_limits())
+    state.run_totals = totals
+    state.prefetch_window = window_for(limits, state.settings.concurrency)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    state = session.config.stash.get(STATE_KEY, None)
+    if state is not None:
+        from .prefetch import Prefetcher
+
+        session.config.stash[_PREFETCH_KEY] = Prefetcher(
+            session.items, state.prefetch_window, session.config.pluginmanager.get_plugins()
+        )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    prefetcher = item.config.stash.get(_PREFETCH_KEY, None)
+    if prefetcher is not None:
+        prefetcher.before(item)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Stop what was started ahead for items that will not run (``-x``, ``--maxfail``)."""
+    state = session.config.stash.get(STATE_KEY, None)
+    if state is not None:
+        state.services.cancel_calls()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    state = item.config.stash.get(STATE_KEY, None)
+    if state is None:
+        return report
+    from .items import DatapointItem, EvalSampleError, junit_properties
+
+    if not isinstance(item, DatapointItem):
+        return report
+    if call.excinfo is not None and isinstance(call.excinfo.value, EvalSampleError):
+        # pytest shows setup errors as tracebacks, bypassing repr_failure; a broken call
+        # reads better as the datapoint and the provider's or target's message.
+        report.longrepr = item.repr_failure(call.excinfo)
+    record = item.record
+    if record is None:
+        return report
+    if call.when == "teardown":
+        # pytest's junitxml reads user properties off the teardown report; only it needs them.
+        report.user_properties = [*report.user_properties, *junit_properties(record)]
+        item.release()
+        return report
+    from ..wire import attach
+
+    # The run's description goes with its first record from this process; later ones name
+    # the run only.
+    described = item.run_id in state.described_runs
+    state.described_runs.add(item.run_id)
+    total = state.run_totals.get(item.run_id, 0)
+    attach(report, record, item.run_id if described else item.run_meta(total))
+    return report

@@ -1,0 +1,356 @@
+"""The pytest side of an eval: a spec file is a collector, each datapoint (x model) an item.
+
+The sample is produced in the item's setup and scored in its call, so a broken call is a
+pytest error and a quality miss a pytest failure.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import CancelledError
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ..calls.pipeline import DatapointPlan, DatapointWork, start, wait_samples, wait_scores
+from ..calls.sampling import SampleSource
+from ..errors import BudgetExceeded, EvalInputError, SampleError
+from ..load import LoadedSpec, load_spec
+from ..records import ResultRecord, Sample
+from ..scorers import builtin_registry
+from ..scorers.base import ScoringContext
+from ..scorers.combine import BoundScorer, Outcome, ScorerCrash, score_sample
+from ..scorers.failures import error_text, quality_failure_text
+from ..scorers.outcome import RecordContext, completed_record, error_record
+from ..spec.connections import Connection, missing_key_message
+from ..spec.connections_loader import parse_model_ref
+from ..spec.model import Datapoint, EvalSpec, ModelRef
+from ..spec.references import Target, import_target
+from ..wire import RunMeta
+from .state import STATE_KEY, EvalsState
+
+_UNSAFE_ID = re.compile(r"[\s\[\]]+|::")
+
+
+class EvalSampleError(Exception):
+    """Setup could not produce the sample; carries the error record."""
+
+    def __init__(self, record: ResultRecord) -> None:
+        super().__init__(record.error)
+        self.record = record
+
+
+class EvalScorerError(Exception):
+    """A scorer raised while scoring; carries the error record."""
+
+    def __init__(self, record: ResultRecord) -> None:
+        super().__init__(record.error)
+        self.record = record
+
+
+class EvalQualityFailure(Exception):
+    """The datapoint was scored and did not pass."""
+
+    def __init__(self, record: ResultRecord) -> None:
+        super().__init__(f"datapoint {record.datapoint_id} did not pass")
+        self.record = record
+
+
+def display_path(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _id_part(text: str) -> str:
+    return _UNSAFE_ID.sub("_", text) or "_"
+
+
+def _model_id_parts(models: Sequence[ModelRef]) -> dict[ModelRef, str]:
+    """The model name, or CONNECTION-NAME where two connections serve the same name."""
+    names = [m.name for m in models]
+    return {
+        m: _id_part(m.name if names.count(m.name) == 1 else f"{m.connection}-{m.name}")
+        for m in models
+    }
+
+
+class EvalSpecFile(pytest.File):
+    """One ``*.eval.yaml`` file."""
+
+    def _state(self) -> EvalsState:
+        return self.config.stash[STATE_KEY]
+
+    def _fail(self, error: EvalInputError) -> pytest.Collector.CollectError:
+        where = self.path if error.path is None else Path(error.path)
+        shown = display_path(where, self.config.rootpath)
+        located = EvalInputError(
+            error.message,
+            path=shown,
+            line=error.line,
+            datapoint_id=error.datapoint_id,
+            key=error.key,
+        )
+        return self.CollectError(str(located))
+
+    def collect(self) -> Iterator[pytest.Item]:
+        state = self._state()
+        registry = builtin_registry()
+        self.ihook.pytest_evals_register_scorers(registry=registry)
+        try:
+            connections = state.services.connections()
+            parse_model = functools.partial(parse_model_ref, connections=connections)
+            loaded = load_spec(self.path, registry=registry, parse_model=parse_model)
+            spec = loaded.spec
+            models = self._models(spec, connections)
+            target = import_target(spec.target, spec_dir=self.path.parent) if spec.target else None
+        except EvalInputError as exc:
+            raise self._fail(exc) from None
+        judged_by = [m for s in loaded.scorers for m in s.models]
+        self._check_api_keys([*models, *judged_by], connections)
+        for tag in spec.tags:
+            # Registered first so --strict-markers accepts the spec's tags.
+            self.config.addinivalue_line("markers", f"{tag}: eval tag from a spec file")
+            self.add_marker(tag)
+        yield from self._items(loaded, models, target, connections)
+
+    def _models(self, spec: EvalSpec, connections: Mapping[str, Any]) -> list[ModelRef]:
+        override = self._state().settings.model_override
+        if override is None or spec.grades_given_outputs or spec.target is not None:
+            return list(spec.models)
+        try:
+            chosen = parse_model_ref(override, connections=connections)
+        except EvalInputError as exc:
+            raise exc.located(key="--evals-model") from None
+        # Keep each spec model's parameters; only where the calls go changes.
+        return [
+            ModelRef(chosen.connection, chosen.name, m.temperature, m.max_tokens, m.seed, m.params)
+            for m in spec.models
+        ]
+
+    def _check_api_keys(
+        self, models: Sequence[ModelRef], connections: Mapping[str, Connection]
+    ) -> None:
+        """One error per spec file, and the whole explanation once per connection."""
+        state = self._state()
+        if state.settings.cache_mode == "replay":
+            return  # replay makes no calls: no key needed
+        missing: dict[str, Connection] = {}
+        for model in models:
+            connection = connections[model.connection]
+            if connection.api_key_env and not os.environ.get(connection.api_key_env):
+                missing[connection.name] = connection
+        if not missing:
+            return
+        lines = []
+        for name, connection in missing.items():
+            if name in state.reported_missing_keys:
+                lines.append(f"connection '{name}' has no API key (see above)")
+            else:
+                state.reported_missing_keys.add(name)
+                lines.append(missing_key_message(connection))
+        shown = display_path(self.path, self.config.rootpath)
+        raise self.CollectError(f"{shown}: " + "; ".join(lines))
+
+    def _items(
+        self,
+        loaded: LoadedSpec,
+        models: Sequence[ModelRef],
+        target: Target | None,
+        connections: Mapping[str, Connection],
+    ) -> Iterator[DatapointItem]:
+        spec = loaded.spec
+        judges = [connections[m.connection] for s in loaded.scorers for m in s.models]
+        model_parts = _model_id_parts(models)
+        seen: set[str] = set()
+        settings = self._state().settings
+        for datapoint in spec.datapoints:
+            choices: Sequence[ModelRef | None] = models or [None]
+            for model in choices:
+                part = _id_part(datapoint.id)
+                if model is not None and spec.model_matrix:
+                    part = f"{part}-{model_parts[model]}"
+                if part in seen:  # two ids that only differ in characters ids can't hold
+                    part = f"{part}_{len(seen)}"
+                seen.add(part)
+                source = SampleSource(spec, None if datapoint.has_output else model, target)
+                calls = [connections[source.model.connection]] if source.model is not None else []
+                plan = DatapointPlan(
+                    source,
+                    datapoint,
+                    repeat=1 if datapoint.has_output else (settings.repeat or spec.repeat),
+                    scorers=loaded.scorers,
+                )
+                yield DatapointItem.from_parent(
+                    self,
+                    name=f"{spec.name}[{part}]",
+                    plan=plan,
+                    model=model,
+                    connections=tuple(dict.fromkeys([*calls, *judges])),
+                )
+
+
+def junit_properties(record: ResultRecord) -> list[tuple[str, str]]:
+    """The per-testcase properties of SPEC §5, as strings (JUnit takes scalars)."""
+    tokens = record.tokens.total if record.tokens else None
+    return [
+        ("eval.score", "" if record.score is None else f"{record.score:.6g}"),
+        ("eval.passed", str(record.passed).lower()),
+        ("eval.latency_ms", "" if record.latency_ms is None else f"{record.latency_ms:.6g}"),
+        ("eval.tokens", "" if tokens is None else str(tokens)),
+        ("eval.cost", "" if record.cost is None else f"{record.cost:.8g}"),
+        ("eval.model", record.model or ""),
+    ]
+
+
+def run_id(spec: EvalSpec, model: ModelRef | None) -> str:
+    return spec.name if model is None else f"{spec.name}[{model.label}]"
+
+
+class DatapointItem(pytest.Item):
+    """One datapoint of one eval (for one model)."""
+
+    def __init__(
+        self,
+        *,
+        plan: DatapointPlan,
+        model: ModelRef | None,
+        connections: tuple[Connection, ...],
+        **kwargs: Any,
+    ) -> None:
+        """``connections``: those its calls go through, its scorers' included."""
+        super().__init__(**kwargs)
+        self.plan = plan
+        self.spec: EvalSpec = plan.source.spec
+        self.datapoint: Datapoint = plan.datapoint
+        self.model = model
+        self.connections = connections
+        self.run_id = run_id(self.spec, model)
+        self.record: ResultRecord | None = None
+        self._work: DatapointWork | None = None
+        self._samples: list[Sample] = []
+        self._context = RecordContext(self.spec.name, model.label if model else None)
+
+    @property
+    def scorers(self) -> tuple[BoundScorer, ...]:
+        return self.plan.scorers
+
+    def concurrency_limits(self) -> set[int]:
+        return {c.max_concurrency for c in self.connections}
+
+    # -- phases --------------------------------------------------------------------------
+
+    @property
+    def can_start_early(self) -> bool:
+        return self.plan.can_start_early
+
+    def start(self) -> None:
+        """Start the datapoint's work, if not started yet: the prefetcher calls this for
+        the items coming next, so their calls are in flight while earlier items run."""
+        if self._work is None:
+            services = self.config.stash[STATE_KEY].services
+            self._work = start(self.plan, services.engine)
+
+    def setup(self) -> None:
+        self.start()
+        assert self._work is not None
+        try:
+            self._samples = wait_samples(self._work)
+        except SampleError as exc:
+            self._work.cancel()
+            if isinstance(exc, BudgetExceeded):
+                # Not this datapoint's fault: it is not run, and the session stops after it
+                # (an xdist worker hands the reason to the controller, which stops them all).
+                self.session.shouldstop = str(exc)
+                pytest.skip(str(exc))
+            self._error(str(exc))
+            raise EvalSampleError(self.record) from None  # type: ignore[arg-type]
+
+    def _error(self, message: str, samples: Sequence[Sample] = ()) -> ResultRecord:
+        self.record = error_record(self._context, self.datapoint, message, samples)
+        return self.record
+
+    def runtest(self) -> None:
+        assert self._work is not None
+        try:
+            awaited = wait_scores(self._work, len(self._samples))
+        except (CancelledError, SampleError) as exc:
+            reason = str(exc) or "the session stopped before the scorers finished"
+            raise EvalScorerError(
+                self._error(f"scoring was cancelled: {reason}", self._samples)
+            ) from None
+        outcomes: list[Outcome] = []
+        for sample, values in zip(self._samples, awaited, strict=True):
+            context = ScoringContext(item=self.datapoint.data, sample=sample)
+            try:
+                outcomes.append(
+                    score_sample(
+                        self.scorers, context, eval_threshold=self.spec.threshold, awaited=values
+                    )
+                )
+            except ScorerCrash as crash:
+                message = f"scorer '{crash.scorer_name}' raised:\n{crash.traceback_text}"
+                raise EvalScorerError(self._error(message, self._samples)) from None
+        record = completed_record(
+            self._context, self.datapoint, self._samples, outcomes, self.spec.repeat_pass
+        )
+        self.record = record
+        if not record.passed:
+            raise EvalQualityFailure(record)
+
+    def release(self) -> None:
+        """Drop what the item no longer needs once reported: a session of 100,000
+        datapoints keeps every item alive until it ends."""
+        self.record = None
+        self._samples = []
+        self._work = None
+
+    # -- reporting -------------------------------------------------------------------------
+
+    def location_text(self) -> str:
+        shown = display_path(self.datapoint.source, self.config.rootpath)
+        return shown if self.datapoint.line is None else f"{shown}:{self.datapoint.line}"
+
+    def repr_failure(
+        self,
+        excinfo: pytest.ExceptionInfo[BaseException],
+        style: Any = None,
+    ) -> str | Any:
+        error = excinfo.value
+        if isinstance(error, EvalQualityFailure):
+            return quality_failure_text(error.record, self.location_text(), self.spec.threshold)
+        if isinstance(error, (EvalSampleError, EvalScorerError)):
+            return error_text(error.record, self.location_text())
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        line = self.datapoint.line - 1 if self.datapoint.line else None
+        return self.datapoint.source, line, self.name
+
+    def run_meta(self, total: int) -> RunMeta:
+        """This item's run, described for the controller (``wire``)."""
+        return RunMeta(
+            id=self.run_id,
+            name=self.spec.name,
+            eval=self.spec.name,
+            spec_path=display_path(self.spec.path, self.config.rootpath),
+            model=self.model.label if self.model else None,
+            total=total,
+            pass_rate_required=self.spec.pass_rate,
+            config=self.spec.config_dict(),
+            scorers=[
+                {
+                    "type": s.config.type,
+                    "name": s.config.name,
+                    "weight": s.config.weight,
+                    "threshold": s.threshold,
+                    "options": dict(s.config.options),
+                }
+                for s in self.scorers
+            ],
+        )

@@ -1,0 +1,120 @@
+"""What one pytest process builds once and hands out: the provider registry, the connections,
+the response caches and the call engine. Each is made on first use, so a session that makes
+no model call never loads the HTTP code nor starts the engine's thread."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..calls.cache import CacheMode, ResponseCache, warn_cache
+from ..calls.limits import SessionShared
+from ..errors import EvalInputError
+from ..providers.registry import ProviderRegistry
+from ..spec.connections import Connection
+from ..spec.connections_loader import load_connections, read_connections_table
+from .options import EvalsSettings
+from .prefetch import window_for
+
+if TYPE_CHECKING:
+    from ..calls.engine import CallEngine
+
+
+class Services:
+    def __init__(
+        self,
+        settings: EvalsSettings,
+        *,
+        pyproject: Path | None,
+        shared_dir: Path | None,
+        default_cache_dir: Callable[[], Path] | None,
+        register_providers: Callable[[ProviderRegistry], None],
+    ) -> None:
+        """``default_cache_dir`` is the session's cache folder when neither the flag, the
+        ini key nor the connection names one, called only when a response is cached;
+        ``shared_dir`` the folder every process of the session shares (rate limits,
+        spend); ``register_providers`` runs the ``pytest_evals_register_providers`` hook."""
+        self.settings = settings
+        self._pyproject = pyproject
+        self._shared_dir = shared_dir
+        self._default_cache_dir = default_cache_dir
+        self._register_providers = register_providers
+        self._providers: ProviderRegistry | None = None
+        self._connections: dict[str, Connection] | None = None
+        self._engine: CallEngine | None = None
+        self._stores: dict[str, ResponseCache | None] = {}
+
+    def providers(self) -> ProviderRegistry:
+        if self._providers is None:
+            self._providers = ProviderRegistry()
+            self._register_providers(self._providers)
+        return self._providers
+
+    def connections(self) -> dict[str, Connection]:
+        """Built-in and configured connections; EvalInputError when the config is bad."""
+        if self._connections is None:
+            self._connections = load_connections(
+                read_connections_table(self._pyproject),
+                source=self._pyproject,
+                environ=os.environ,
+                providers=sorted(self.providers().factories()),
+            )
+        return self._connections
+
+    def engine(self) -> CallEngine:
+        if self._engine is None:
+            # Imported on first use: grade-only sessions never load the HTTP code.
+            from ..calls.engine import CacheSettings, CallEngine
+
+            settings = self.settings
+            mode: CacheMode = settings.cache_mode
+            self._engine = CallEngine(
+                self.connections(),
+                environ=os.environ,
+                timeout_override=settings.timeout_s,
+                retries_override=settings.retries,
+                concurrency_cap=settings.concurrency,
+                cache=None if mode == "off" else CacheSettings(mode, self._store_for),
+                shared=SessionShared(self._shared_dir) if self._shared_dir is not None else None,
+                max_cost_usd=settings.max_cost_usd,
+                provider_factories=self.providers().factories(),
+            )
+        return self._engine
+
+    def _store_for(self, connection: Connection) -> ResponseCache | None:
+        """The connection's cache, resolved once: this runs twice on every call."""
+        if connection.name in self._stores:
+            return self._stores[connection.name]
+        folder = connection.cache_dir or self.settings.cache_dir
+        if folder is None and self._default_cache_dir is not None:
+            folder = self._default_cache_dir()
+        store = None if folder is None else self._store_at(folder)
+        self._stores[connection.name] = store
+        return store
+
+    def _store_at(self, folder: Path) -> ResponseCache:
+        # Connections sharing a folder share one store, and so one warning when it breaks.
+        for store in self._stores.values():
+            if store is not None and store.root == folder:
+                return store
+        return ResponseCache(folder, warn=warn_cache)
+
+    def largest_window(self) -> int:
+        """The prefetch window of a worker, judged on the controller, which collects no
+        items: the largest any configured connection allows."""
+        try:
+            limits = {c.max_concurrency for c in self.connections().values()}
+        except EvalInputError:
+            limits = set()
+        return window_for(limits, self.settings.concurrency)
+
+    def cancel_calls(self) -> None:
+        if self._engine is not None:
+            self._engine.cancel_all()
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None

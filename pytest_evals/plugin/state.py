@@ -1,0 +1,31 @@
+"""One process's bookkeeping of the session, kept in ``config.stash[STATE_KEY]``: the
+settings, the services it draws on, and what it has counted and sent so far."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from .options import EvalsSettings
+from .prefetch import DEFAULT_IN_FLIGHT
+from .services import Services
+
+
+@dataclass
+class EvalsState:
+    settings: EvalsSettings
+    services: Services
+    explicit_files: frozenset[Path] = frozenset()
+    """Spec files named on the command line: collected even outside ``--evals`` paths."""
+    run_totals: dict[str, int] = field(default_factory=dict)
+    """Items per run after deselection, counted when collection finishes."""
+    prefetch_window: int = 2 * DEFAULT_IN_FLIGHT
+    reported_missing_keys: set[str] = field(default_factory=set)
+    """Connections whose missing API key was already explained in full."""
+    described_runs: set[str] = field(default_factory=set)
+    """Runs whose description this process has sent with a record."""
+
+
+STATE_KEY = pytest.StashKey[EvalsState]()

@@ -1,0 +1,194 @@
+"""Combining the scorers of one eval for one sample, and the repeats of one datapoint.
+
+Async scoring functions run first, on the engine's loop (``score_async``); the item then
+scores each sample in the scorers' order (``score_sample``), running the sync ones and
+taking the async ones' values. No pytest import: the item turns ``ScorerCrash`` into a
+datapoint error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from statistics import fmean
+from typing import Any
+
+from ..errors import user_traceback
+from ..records import ScoreResult
+from ..spec.model import ModelRef, RepeatPass, ScorerConfig
+from ..spec.references import is_async
+from ..values import number_problem
+from .base import ScoreFunction, ScorerConfigError, ScorerRegistry, ScoreValue, ScoringContext
+from .base import normalize as normalize_value
+
+# Weighted means land a hair under a threshold they mathematically meet (0.7999999…).
+_EPSILON = 1e-9
+
+
+@dataclass(frozen=True)
+class BoundScorer:
+    """One ``scorers:`` entry, built: its config, its scoring function, its threshold (the
+    entry's, else the type's default) and the models its options name."""
+
+    config: ScorerConfig
+    function: ScoreFunction
+    threshold: float
+    models: tuple[ModelRef, ...] = ()
+
+    @property
+    def is_async(self) -> bool:
+        return is_async(self.function)
+
+
+def bind_scorers(
+    configs: Sequence[ScorerConfig],
+    registry: ScorerRegistry,
+    *,
+    resolved: Sequence[Mapping[str, Any]] | None = None,
+) -> list[BoundScorer]:
+    """Build every scorer entry; ScorerConfigError for an unknown type or a bad option,
+    weight (< 0) or threshold (outside [0, 1]). ``resolved`` holds, per entry, the options
+    the loader resolved (models, imported functions) in place of the written ones."""
+    bound: list[BoundScorer] = []
+    for position, config in enumerate(configs):
+        scorer_type = registry.get(config.type)
+        problems = {
+            "weight": number_problem(config.weight, minimum=0.0),
+            "threshold": None
+            if config.threshold is None
+            else number_problem(config.threshold, minimum=0.0, maximum=1.0),
+        }
+        for key, problem in problems.items():
+            if problem is not None:
+                raise ScorerConfigError(f"scorer '{config.name}': '{key}' {problem}", key=key)
+        replaced = resolved[position] if resolved is not None else {}
+        options = {**config.options, **replaced}
+        function = registry.build(config.type, options)
+        threshold = config.threshold
+        bound.append(
+            BoundScorer(
+                config,
+                function,
+                scorer_type.default_threshold if threshold is None else float(threshold),
+                tuple(v for v in replaced.values() if isinstance(v, ModelRef)),
+            )
+        )
+    return bound
+
+
+class ScorerCrash(Exception):
+    """A scorer raised, or returned something that is not a score."""
+
+    def __init__(self, scorer_name: str, traceback_text: str) -> None:
+        super().__init__(f"scorer '{scorer_name}' raised:\n{traceback_text}")
+        self.scorer_name = scorer_name
+        self.traceback_text = traceback_text
+
+
+AsyncValues = Mapping[int, "ScoreValue | ScorerCrash"]
+"""The values of one sample's async scorers, by position in the eval's scorers."""
+
+
+async def score_async(scorers: Sequence[BoundScorer], ctx: ScoringContext) -> AsyncValues:
+    """Run the async scorers of one sample concurrently; a scorer that raises is kept as
+    its ScorerCrash, in its place."""
+
+    async def one(scorer: BoundScorer) -> ScoreValue | ScorerCrash:
+        try:
+            value: ScoreValue = await scorer.function(ctx)  # type: ignore[misc]
+        except Exception as exc:
+            return ScorerCrash(scorer.config.name, user_traceback(exc))
+        return value
+
+    positions = [i for i, s in enumerate(scorers) if s.is_async]
+    values = await asyncio.gather(*(one(scorers[i]) for i in positions))
+    return dict(zip(positions, values, strict=True))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One sample, scored: the weighted score, whether it passed, and each scorer's result."""
+
+    score: float
+    passed: bool
+    results: list[ScoreResult]
+
+
+def _weighted_mean(results: Sequence[ScoreResult]) -> float:
+    if not results:
+        return 1.0
+    total_weight = sum(r.weight for r in results)
+    if total_weight == 0:
+        return fmean(r.score for r in results)
+    return sum(r.score * r.weight for r in results) / total_weight
+
+
+def _value_of(scorer: BoundScorer, position: int, ctx: ScoringContext, awaited: AsyncValues) -> Any:
+    if scorer.is_async:
+        value = awaited.get(position)
+        if value is None:
+            raise ScorerCrash(scorer.config.name, "the async scorer was not run")
+        if isinstance(value, ScorerCrash):
+            raise value
+        return value
+    try:
+        return scorer.function(ctx)
+    except Exception as exc:
+        raise ScorerCrash(scorer.config.name, user_traceback(exc)) from exc
+
+
+def score_sample(
+    scorers: Sequence[BoundScorer],
+    ctx: ScoringContext,
+    *,
+    eval_threshold: float | None,
+    awaited: AsyncValues | None = None,
+) -> Outcome:
+    """Score one sample with every scorer, in order: sync ones run here, async ones give
+    their value from ``awaited`` (``score_async``). Passes when the weighted score reaches
+    ``eval_threshold``, or, without one, when every scorer passes. Raises ScorerCrash when
+    a scorer raised or returned a value that is not a score."""
+    results: list[ScoreResult] = []
+    for position, scorer in enumerate(scorers):
+        name = scorer.config.name
+        value = _value_of(scorer, position, ctx, awaited or {})
+        try:
+            verdict = normalize_value(value, threshold=scorer.threshold)
+        except (TypeError, ValueError) as exc:
+            raise ScorerCrash(name, f"returned an invalid score: {exc}") from exc
+        results.append(
+            ScoreResult(
+                name=name,
+                score=verdict.score,
+                passed=verdict.passed is True,
+                reason=verdict.reason,
+                weight=scorer.config.weight,
+                details=dict(verdict.details or {}),
+            )
+        )
+    score = _weighted_mean(results)
+    if eval_threshold is not None:
+        passed = score >= eval_threshold - _EPSILON
+    else:
+        passed = all(r.passed for r in results)
+    return Outcome(score, passed, results)
+
+
+def repeats_pass(passes: int, repeats: int, rule: RepeatPass) -> bool:
+    """Whether ``passes`` of ``repeats`` pass by ``rule`` (``majority``: more than half)."""
+    if rule == "all":
+        return passes == repeats
+    if rule == "any":
+        return passes > 0
+    if rule == "majority":
+        return passes * 2 > repeats
+    raise ValueError(f"unknown repeat rule {rule!r}: use all, any or majority")
+
+
+def combine_repeats(outcomes: Sequence[Outcome], rule: RepeatPass) -> tuple[float, bool]:
+    """Mean score over the repeats of one datapoint, and whether it passes by ``rule``."""
+    if not outcomes:
+        raise ValueError("combine_repeats needs at least one outcome")
+    passes = sum(1 for o in outcomes if o.passed)
+    return fmean(o.score for o in outcomes), repeats_pass(passes, len(outcomes), rule)

@@ -1,0 +1,133 @@
+"""Turning one datapoint's samples and scores into its result record. No pytest import."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from statistics import fmean
+from typing import Any
+
+from ..records import ResultRecord, Sample, ScoreResult, TokenUsage
+from ..spec.model import Datapoint, RepeatPass
+from .combine import Outcome, combine_repeats, repeats_pass
+
+
+@dataclass(frozen=True)
+class RecordContext:
+    """What every record of one run shares."""
+
+    eval: str
+    model: str | None
+
+
+def _sum_optional(values: Sequence[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
+
+
+def _spend(samples: Sequence[Sample]) -> tuple[float | None, TokenUsage | None, float | None]:
+    latencies = [s.latency_ms for s in samples if s.latency_ms is not None]
+    tokens: TokenUsage | None = None
+    for sample in samples:
+        if sample.tokens is not None:
+            tokens = sample.tokens if tokens is None else tokens + sample.tokens
+    return (
+        fmean(latencies) if latencies else None,
+        tokens,
+        _sum_optional([s.cost for s in samples]),
+    )
+
+
+def _per_scorer_means(outcomes: Sequence[Outcome], rule: RepeatPass) -> list[ScoreResult]:
+    merged: list[ScoreResult] = []
+    for position, first in enumerate(outcomes[0].results):
+        runs = [o.results[position] for o in outcomes]
+        passes = sum(r.passed for r in runs)
+        passed = repeats_pass(passes, len(runs), rule)
+        merged.append(
+            ScoreResult(
+                name=first.name,
+                score=fmean(r.score for r in runs),
+                passed=passed,
+                reason=f"passed {passes} of {len(runs)} repeats"
+                + (
+                    ""
+                    if passed
+                    else f"; first miss: {next(r.reason for r in runs if not r.passed)}"
+                ),
+                weight=first.weight,
+            )
+        )
+    return merged
+
+
+def completed_record(
+    context: RecordContext,
+    datapoint: Datapoint,
+    samples: Sequence[Sample],
+    outcomes: Sequence[Outcome],
+    rule: RepeatPass,
+) -> ResultRecord:
+    """The record of a datapoint whose samples were all produced and scored."""
+    latency_ms, tokens, cost = _spend(samples)
+    record = ResultRecord(
+        datapoint_id=datapoint.id,
+        eval=context.eval,
+        model=context.model,
+        input=datapoint.input,
+        expected=datapoint.expected,
+        output=samples[0].output,
+        latency_ms=latency_ms,
+        tokens=tokens,
+        cost=cost,
+        cached=all(s.cached for s in samples),
+        status="completed",
+    )
+    if len(outcomes) == 1:
+        record.score = outcomes[0].score
+        record.passed = outcomes[0].passed
+        record.scores = list(outcomes[0].results)
+        return record
+    record.score, record.passed = combine_repeats(outcomes, rule)
+    record.scores = _per_scorer_means(outcomes, rule)
+    record.repeats = [
+        _repeat_entry(sample, outcome) for sample, outcome in zip(samples, outcomes, strict=True)
+    ]
+    return record
+
+
+def _repeat_entry(sample: Sample, outcome: Outcome) -> dict[str, Any]:
+    return {
+        "output": sample.output,
+        "score": outcome.score,
+        "passed": outcome.passed,
+        "latency_ms": sample.latency_ms,
+        "tokens": (sample.tokens or TokenUsage()).to_dict(),
+        "cost": sample.cost,
+        "cached": sample.cached,
+    }
+
+
+def error_record(
+    context: RecordContext,
+    datapoint: Datapoint,
+    error: str,
+    samples: Sequence[Sample] = (),
+) -> ResultRecord:
+    """The record of a datapoint whose call, target or scorer failed."""
+    latency_ms, tokens, cost = _spend(samples)
+    return ResultRecord(
+        datapoint_id=datapoint.id,
+        eval=context.eval,
+        model=context.model,
+        input=datapoint.input,
+        expected=datapoint.expected,
+        output=samples[0].output if samples else None,
+        latency_ms=latency_ms,
+        tokens=tokens,
+        cost=cost,
+        cached=bool(samples) and all(s.cached for s in samples),
+        status="error",
+        error=error,
+        passed=False,
+    )

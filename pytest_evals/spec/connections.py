@@ -1,0 +1,44 @@
+"""Named connections (SPEC §3): ``[tool.pytest-evals.connections.NAME]`` in pyproject.toml
+plus the built-in ``openai`` and ``anthropic`` ones. No pytest import."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Prices:
+    """USD per million tokens."""
+
+    input_per_mtok: float
+    output_per_mtok: float
+
+
+@dataclass(frozen=True)
+class Connection:
+    name: str
+    provider: str
+    base_url: str
+    api_key_env: str | None
+    max_concurrency: int = 16
+    requests_per_minute: int | None = None
+    tokens_per_minute: int | None = None
+    timeout_s: float = 60.0
+    retries: int = 4
+    prices: Mapping[str, Prices] = field(default_factory=dict)
+    """Per model name; the key ``"*"`` applies to every model of the connection."""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)
+    cache_dir: Path | None = None
+    """Where this connection's responses are cached, instead of the session's cache."""
+
+
+def missing_key_message(connection: Connection) -> str:
+    """Why a call of ``connection`` can't be made: its key's variable is unset."""
+    return (
+        f"connection '{connection.name}' needs an API key: set the environment variable "
+        f"{connection.api_key_env}"
+    )

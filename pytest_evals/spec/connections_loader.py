@@ -1,0 +1,341 @@
+"""Reading ``[tool.pytest-evals.connections.NAME]`` tables and ``CONNECTION/MODEL``
+references into ``Connection`` and ``ModelRef`` values. Pure: the caller passes the
+parsed TOML table and the environment. No pytest import."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import EvalInputError
+from ..values import number_problem
+from .connections import Connection, Prices
+from .hints import did_you_mean
+from .model import ModelRef
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+_TABLE = "tool.pytest-evals.connections"
+_CONNECTION_KEYS = (
+    "provider",
+    "base_url",
+    "api_key_env",
+    "max_concurrency",
+    "requests_per_minute",
+    "tokens_per_minute",
+    "timeout_s",
+    "retries",
+    "prices",
+    "headers",
+    "params",
+    "cache_dir",
+)
+_PRICE_KEYS = ("input_per_mtok", "output_per_mtok")
+_MODEL_KEYS = ("connection", "name", "temperature", "max_tokens", "seed", "params")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def read_connections_table(pyproject: Path | None) -> Mapping[str, Any] | None:
+    """``[tool.pytest-evals.connections]`` of a pyproject.toml, if there is one."""
+    if pyproject is None or not pyproject.is_file():
+        return None
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise EvalInputError(f"cannot read TOML: {exc}", path=pyproject) from None
+    table = data.get("tool", {}).get("pytest-evals", {})
+    if not isinstance(table, Mapping):
+        raise EvalInputError("[tool.pytest-evals] must be a table", path=pyproject)
+    connections = table.get("connections")
+    if connections is not None and not isinstance(connections, Mapping):
+        raise EvalInputError(
+            "must be a table of connections", path=pyproject, key="tool.pytest-evals.connections"
+        )
+    return connections
+
+
+def builtin_connections(environ: Mapping[str, str]) -> dict[str, Connection]:
+    """``openai`` and ``anthropic``, usable without any configuration."""
+    # Stripped of a trailing "/" like configured base URLs, so both spell one endpoint alike.
+    openai_url = environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
+    anthropic_url = environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com/v1"
+    return {
+        "openai": Connection(
+            name="openai",
+            provider="openai",
+            base_url=openai_url.rstrip("/"),
+            api_key_env="OPENAI_API_KEY",
+        ),
+        "anthropic": Connection(
+            name="anthropic",
+            provider="anthropic",
+            base_url=anthropic_url.rstrip("/"),
+            api_key_env="ANTHROPIC_API_KEY",
+        ),
+    }
+
+
+class _Table:
+    """One connection's table, with errors that name the pyproject key and line."""
+
+    def __init__(
+        self,
+        name: str,
+        data: Mapping[str, Any],
+        source: Path | None,
+        providers: Sequence[str],
+    ):
+        self.providers = tuple(providers)
+        self.name = name
+        self.data = data
+        self.source = source
+
+    def error(self, key: str | None, message: str) -> EvalInputError:
+        full_key = f"{_TABLE}.{self.name}" + (f".{key}" if key else "")
+        return EvalInputError(message, path=self.source, line=self._line(key), key=full_key)
+
+    def _line(self, key: str | None) -> int | None:
+        # tomllib gives no positions: find the table header, then the key below it. The file
+        # is read again only here, when there is an error to place.
+        try:
+            text = self.source.read_text(encoding="utf-8") if self.source is not None else ""
+        except OSError:
+            text = ""
+        lines = text.splitlines()
+        header = re.compile(
+            rf"^\s*\[\s*tool\.\"?pytest-evals\"?\.connections\.\"?{re.escape(self.name)}\"?\s*\]"
+        )
+        for number, line in enumerate(lines):
+            if header.match(line):
+                if key is None:
+                    return number + 1
+                # A nested key (``prices.input_per_mtok``) is shown at its table's line.
+                first = key.split(".")[0]
+                for offset, below in enumerate(lines[number + 1 :], start=number + 2):
+                    if below.lstrip().startswith("["):
+                        return number + 1
+                    if re.match(rf"^\s*\"?{re.escape(first)}\"?\s*=", below):
+                        return offset
+                return number + 1
+        return None
+
+    def number(self, key: str, *, integer: bool, minimum: float) -> Any:
+        value = self.data[key]
+        problem = number_problem(value, whole=integer, minimum=minimum)
+        if problem is not None:
+            raise self.error(key, problem)
+        return value
+
+    def string(self, key: str) -> str:
+        value = self.data[key]
+        if not isinstance(value, str) or not value.strip():
+            raise self.error(key, f"must be a non-empty string, got {value!r}")
+        return value
+
+    def string_map(self, key: str) -> dict[str, str]:
+        value = self.data[key]
+        if not isinstance(value, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
+            raise self.error(key, "must be a table of strings")
+        return dict(value)
+
+
+def _prices(table: _Table) -> dict[str, Prices]:
+    value = table.data["prices"]
+    if not isinstance(value, Mapping):
+        raise table.error("prices", "must be a table such as { input_per_mtok = 0.15, ... }")
+
+    def one(entry: Any, where: str) -> Prices:
+        if not isinstance(entry, Mapping):
+            raise table.error(where, "must be a table with input_per_mtok and output_per_mtok")
+        for key in entry:
+            if key not in _PRICE_KEYS:
+                hint = did_you_mean(str(key), _PRICE_KEYS)
+                raise table.error(f"{where}.{key}", f"unknown key '{key}'{hint}")
+        numbers: list[float] = []
+        for key in _PRICE_KEYS:
+            number = entry.get(key)
+            problem = number_problem(number, minimum=0)
+            if problem is not None:
+                raise table.error(f"{where}.{key}", problem)
+            numbers.append(float(entry[key]))
+        return Prices(numbers[0], numbers[1])
+
+    # Either one price for every model of the connection, or a table per model.
+    if any(key in _PRICE_KEYS for key in value):
+        return {"*": one(value, "prices")}
+    return {str(model): one(entry, f"prices.{model}") for model, entry in value.items()}
+
+
+def _connection(table: _Table, base: Connection | None) -> Connection:
+    data = table.data
+    for key in data:
+        if key == "api_key":
+            raise table.error(
+                key,
+                "API keys never live in files: set api_key_env to the NAME of an "
+                "environment variable that holds the key",
+            )
+        if key not in _CONNECTION_KEYS:
+            raise table.error(key, f"unknown key '{key}'{did_you_mean(str(key), _CONNECTION_KEYS)}")
+    provider = table.string("provider") if "provider" in data else (base or _DEFAULT).provider
+    if provider not in table.providers:
+        hint = did_you_mean(provider, table.providers)
+        raise table.error("provider", f"unknown provider '{provider}'{hint}")
+    if "base_url" in data:
+        base_url = table.string("base_url").rstrip("/")
+        if not base_url.startswith(("http://", "https://")):
+            raise table.error("base_url", f"must start with http:// or https://, got {base_url!r}")
+    elif base is not None:
+        base_url = base.base_url
+    else:
+        raise table.error(None, "needs base_url (the API root, e.g. http://127.0.0.1:8080/v1)")
+    api_key_env = base.api_key_env if base is not None else None
+    if "api_key_env" in data:
+        api_key_env = table.string("api_key_env")
+        if not _ENV_NAME.match(api_key_env):
+            raise table.error(
+                "api_key_env",
+                "must be the NAME of an environment variable (letters, digits, _), "
+                "not the key itself",
+            )
+    defaults = base or _DEFAULT
+    return Connection(
+        name=table.name,
+        provider=provider,
+        base_url=base_url,
+        api_key_env=api_key_env,
+        max_concurrency=(
+            table.number("max_concurrency", integer=True, minimum=1)
+            if "max_concurrency" in data
+            else defaults.max_concurrency
+        ),
+        requests_per_minute=(
+            table.number("requests_per_minute", integer=True, minimum=1)
+            if "requests_per_minute" in data
+            else None
+        ),
+        tokens_per_minute=(
+            table.number("tokens_per_minute", integer=True, minimum=1)
+            if "tokens_per_minute" in data
+            else None
+        ),
+        timeout_s=(
+            float(table.number("timeout_s", integer=False, minimum=0.001))
+            if "timeout_s" in data
+            else defaults.timeout_s
+        ),
+        retries=(
+            table.number("retries", integer=True, minimum=0)
+            if "retries" in data
+            else defaults.retries
+        ),
+        prices=_prices(table) if "prices" in data else {},
+        headers=table.string_map("headers") if "headers" in data else {},
+        params=dict(data["params"]) if isinstance(data.get("params"), Mapping) else {},
+        cache_dir=_cache_dir(table) if "cache_dir" in data else None,
+    )
+
+
+def _cache_dir(table: _Table) -> Path:
+    # Relative to the pyproject.toml, so recorded responses can ship with a repository.
+    folder = Path(table.string("cache_dir"))
+    base = table.source.parent if table.source is not None else Path.cwd()
+    return folder if folder.is_absolute() else base / folder
+
+
+_DEFAULT = Connection(name="", provider="openai", base_url="", api_key_env=None)
+
+
+def load_connections(
+    table: Mapping[str, Any] | None,
+    *,
+    source: Path | None,
+    environ: Mapping[str, str],
+    providers: Sequence[str],
+) -> dict[str, Connection]:
+    """The built-in connections, overridden and extended by the pyproject table.
+    ``providers`` are the provider kinds a connection may name (the provider registry's)."""
+    connections = builtin_connections(environ)
+    if not table:
+        return connections
+    for name, data in table.items():
+        entry = _Table(str(name), data if isinstance(data, Mapping) else {}, source, providers)
+        if not isinstance(data, Mapping):
+            raise entry.error(None, "must be a table")
+        if "params" in data and not isinstance(data["params"], Mapping):
+            raise entry.error("params", "must be a table of request parameters")
+        connections[str(name)] = _connection(entry, connections.get(str(name)))
+    return connections
+
+
+def _unknown_connection(name: str, connections: Mapping[str, Connection], key: str) -> Exception:
+    hint = did_you_mean(name, connections)
+    return EvalInputError(
+        f"unknown connection '{name}'{hint} (known: {', '.join(sorted(connections))}; "
+        f"define others under [{_TABLE}.NAME] in pyproject.toml)",
+        key=key,
+    )
+
+
+def parse_model_ref(
+    value: Any, *, connections: Mapping[str, Connection], key: str = "model"
+) -> ModelRef:
+    """``"CONNECTION/MODEL"`` or ``{connection, name, temperature, max_tokens, seed,
+    params}``; EvalInputError naming ``key`` (e.g. ``models[1].temperature``) otherwise."""
+    if isinstance(value, str):
+        connection, _, name = value.strip().partition("/")
+        connection, name = connection.strip(), name.strip()
+        if not connection or not name:
+            raise EvalInputError(
+                f"expected 'CONNECTION/MODEL' such as openai/gpt-4o-mini, got {value!r}", key=key
+            )
+        if connection not in connections:
+            raise _unknown_connection(connection, connections, key)
+        return ModelRef(connection, name)
+    if not isinstance(value, Mapping):
+        raise EvalInputError(
+            f"expected 'CONNECTION/MODEL' or a mapping with connection and name, got {value!r}",
+            key=key,
+        )
+    for field in value:
+        if field not in _MODEL_KEYS:
+            hint = did_you_mean(str(field), _MODEL_KEYS)
+            raise EvalInputError(f"unknown key '{field}'{hint}", key=f"{key}.{field}")
+    connection_name: Any = value.get("connection")
+    model_name: Any = value.get("name")
+    if not isinstance(connection_name, str) or not connection_name:
+        raise EvalInputError("needs 'connection' (a connection name)", key=f"{key}.connection")
+    if not isinstance(model_name, str) or not model_name.strip():
+        raise EvalInputError("needs 'name' (the model name)", key=f"{key}.name")
+    if connection_name not in connections:
+        raise _unknown_connection(connection_name, connections, f"{key}.connection")
+    temperature = value.get("temperature")
+    max_tokens = value.get("max_tokens")
+    seed = value.get("seed")
+    for field, number, bounds in (
+        ("temperature", temperature, {"minimum": 0.0, "maximum": 2.0}),
+        ("max_tokens", max_tokens, {"whole": True, "minimum": 1}),
+        ("seed", seed, {"whole": True}),
+    ):
+        problem = None if number is None else number_problem(number, **bounds)
+        if problem is not None:
+            raise EvalInputError(f"{field} {problem}", key=f"{key}.{field}")
+    params = value.get("params") or {}
+    if not isinstance(params, Mapping):
+        raise EvalInputError("params must be a mapping of request parameters", key=f"{key}.params")
+    return ModelRef(
+        connection_name,
+        model_name,
+        None if temperature is None else float(temperature),
+        max_tokens,
+        seed,
+        dict(params),
+    )

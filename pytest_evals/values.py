@@ -1,0 +1,57 @@
+"""Rules for plain values that every layer applies alike: what counts as a number (a finite
+int or float, never a bool) within which bounds, and the text of a non-string value. Pure."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+
+def is_number(value: object, *, whole: bool = False) -> bool:
+    """A finite int (or float, unless ``whole``); ``True`` and ``False`` are not numbers."""
+    if isinstance(value, bool):
+        return False
+    if whole:
+        return isinstance(value, int)
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def number_problem(
+    value: object,
+    *,
+    whole: bool = False,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    above: float | None = None,
+) -> str | None:
+    """What is wrong with ``value`` as a number in the given bounds (``minimum`` and
+    ``maximum`` inclusive, ``above`` exclusive), or None when it is fine. The text reads
+    after a key: ``"'weight' " + problem``."""
+    if not is_number(value, whole=whole):
+        return f"must be {'a whole number' if whole else 'a number'}, got {value!r}"
+    number: float = value  # type: ignore[assignment]
+    if minimum is not None and maximum is not None:
+        if not minimum <= number <= maximum:
+            return f"must be between {minimum:g} and {maximum:g}, got {value!r}"
+    elif minimum is not None and number < minimum:
+        return f"must be at least {minimum:g}, got {value!r}"
+    elif maximum is not None and number > maximum:
+        return f"must be at most {maximum:g}, got {value!r}"
+    if above is not None and not number > above:
+        return f"must be above {above:g}, got {value!r}"
+    return None
+
+
+def as_text(value: Any) -> str:
+    """The text of a value as JSON writes it, so that ``expected: true`` reads ``true`` like
+    a model's answer does: strings as they are, nothing (None) as empty text, mappings with
+    sorted keys."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, (Mapping, list, tuple, bool, int, float)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return str(value)

@@ -1,0 +1,324 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_evals.records import Sample, ScoreResult
+from pytest_evals.scorers import ScorerConfigError, ScoringContext, builtin_registry
+from pytest_evals.scorers.base import ScorerRegistry, ScoreValue
+from pytest_evals.scorers.combine import (
+    BoundScorer,
+    Outcome,
+    ScorerCrash,
+    bind_scorers,
+    combine_repeats,
+    score_async,
+    score_sample,
+)
+from pytest_evals.spec.model import ScorerConfig
+
+
+def fixed(value: Any) -> Callable[[], Callable[[ScoringContext], ScoreValue]]:
+    """A scorer type whose scorer always returns ``value``."""
+    return lambda: lambda ctx: value
+
+
+def raising(ctx: ScoringContext) -> ScoreValue:
+    raise RuntimeError("scorer exploded")
+
+
+@pytest.fixture
+def registry() -> ScorerRegistry:
+    registry = builtin_registry()
+    registry.register("graded", fixed(0.6), graded=True)
+    registry.register("raising", lambda: raising)
+    return registry
+
+
+def config(type_: str, name: str | None = None, **kwargs: Any) -> ScorerConfig:
+    return ScorerConfig(type=type_, name=name or type_, **kwargs)
+
+
+def ctx(output: str = "Paris", expected: Any = "Paris") -> ScoringContext:
+    return ScoringContext(item={"expected": expected}, sample=Sample(output=output))
+
+
+def bound(score: ScoreValue, *, weight: float = 1.0, name: str = "s") -> BoundScorer:
+    return BoundScorer(config(name, weight=weight), lambda c: score, threshold=1.0)
+
+
+# -- builtin_registry ----------------------------------------------------------------------
+
+
+def test_builtin_registry_types_and_flags() -> None:
+    registry = builtin_registry()
+    assert registry.names() == sorted(
+        [
+            "exact_match",
+            "contains",
+            "icontains",
+            "string_check",
+            "regex",
+            "json",
+            "numeric",
+            "python",
+            "latency",
+            "cost",
+            "none",
+        ]
+    )
+    needs = {n for n in registry.names() if registry.get(n).needs_expected}
+    assert needs == {"exact_match", "contains", "icontains", "numeric"}
+    assert not any(registry.get(n).graded for n in registry.names())
+    assert registry.get("string_check").template_options == ("input", "reference")
+    assert registry.get("regex").template_options == ()
+
+
+# -- bind_scorers --------------------------------------------------------------------------
+
+
+def test_bind_uses_type_default_threshold(registry: ScorerRegistry) -> None:
+    scorers = bind_scorers([config("exact_match"), config("graded")], registry)
+    assert [s.threshold for s in scorers] == [1.0, 0.5]
+    assert scorers[0].config.name == "exact_match"
+
+
+def test_bind_uses_entry_threshold(registry: ScorerRegistry) -> None:
+    [scorer] = bind_scorers([config("graded", threshold=0.8)], registry)
+    assert scorer.threshold == 0.8
+    outcome = score_sample([scorer], ctx(), eval_threshold=None)
+    assert outcome.results[0].passed is False  # 0.6 < 0.8
+
+
+def test_bind_passes_options_to_the_factory(registry: ScorerRegistry) -> None:
+    [scorer] = bind_scorers([config("regex", options={"pattern": "^Par"})], registry)
+    assert score_sample([scorer], ctx(), eval_threshold=None).passed is True
+    assert score_sample([scorer], ctx("Lyon"), eval_threshold=None).passed is False
+
+
+def test_bind_unknown_type(registry: ScorerRegistry) -> None:
+    with pytest.raises(ScorerConfigError, match="did you mean 'exact_match'") as info:
+        bind_scorers([config("exact_mach")], registry)
+    assert info.value.key == "type"
+
+
+def test_bind_bad_option_comes_from_the_factory(registry: ScorerRegistry) -> None:
+    with pytest.raises(ScorerConfigError) as info:
+        bind_scorers([config("regex", options={"pattern": "("})], registry)
+    assert info.value.key == "pattern"
+
+
+@pytest.mark.parametrize("weight", [-1.0, float("nan"), "heavy", True])
+def test_bind_rejects_bad_weight(registry: ScorerRegistry, weight: Any) -> None:
+    with pytest.raises(ScorerConfigError, match="weight") as info:
+        bind_scorers([config("exact_match", weight=weight)], registry)
+    assert info.value.key == "weight"
+
+
+@pytest.mark.parametrize("threshold", [-0.1, 1.5, "high"])
+def test_bind_rejects_bad_threshold(registry: ScorerRegistry, threshold: Any) -> None:
+    with pytest.raises(ScorerConfigError, match="threshold") as info:
+        bind_scorers([config("exact_match", threshold=threshold)], registry)
+    assert info.value.key == "threshold"
+
+
+def test_bind_accepts_threshold_bounds_and_zero_weight(registry: ScorerRegistry) -> None:
+    scorers = bind_scorers(
+        [config("exact_match", threshold=0, weight=0), config("contains", threshold=1)],
+        registry,
+    )
+    assert [s.threshold for s in scorers] == [0.0, 1.0]
+
+
+# -- score_sample --------------------------------------------------------------------------
+
+
+def test_results_carry_name_score_reason_weight_and_details(registry: ScorerRegistry) -> None:
+    scorers = bind_scorers(
+        [
+            config("exact_match", name="exact", weight=2.0),
+            config("regex", options={"pattern": "Par"}),
+        ],
+        registry,
+    )
+    outcome = score_sample(scorers, ctx("Paris", "Lyon"), eval_threshold=None)
+    assert outcome.results == [
+        ScoreResult("exact", 0.0, False, "expected 'Lyon', got 'Paris'", 2.0),
+        ScoreResult("regex", 1.0, True, "", 1.0, {"match": "Par"}),
+    ]
+    assert outcome.score == pytest.approx(1 / 3)
+    assert outcome.passed is False
+
+
+def test_weighted_mean() -> None:
+    outcome = score_sample([bound(1.0, weight=3), bound(0.0, weight=1)], ctx(), eval_threshold=None)
+    assert outcome.score == 0.75
+
+
+def test_all_zero_weights_fall_back_to_plain_mean() -> None:
+    outcome = score_sample([bound(1.0, weight=0), bound(0.5, weight=0)], ctx(), eval_threshold=None)
+    assert outcome.score == 0.75
+
+
+def test_zero_weight_scorer_does_not_move_the_score_but_must_pass() -> None:
+    outcome = score_sample([bound(1.0), bound(False, weight=0)], ctx(), eval_threshold=None)
+    assert outcome.score == 1.0
+    assert outcome.passed is False
+
+
+def test_no_scorers_is_a_pass() -> None:
+    assert score_sample([], ctx(), eval_threshold=None) == Outcome(1.0, True, [])
+    assert score_sample([], ctx(), eval_threshold=0.9).passed is True
+
+
+def test_without_eval_threshold_every_scorer_must_pass() -> None:
+    assert score_sample([bound(True), bound(True)], ctx(), eval_threshold=None).passed is True
+    assert score_sample([bound(True), bound(False)], ctx(), eval_threshold=None).passed is False
+
+
+def test_eval_threshold_decides_on_the_weighted_score() -> None:
+    scorers = [bound(True, weight=3), bound(False, weight=1)]
+    assert score_sample(scorers, ctx(), eval_threshold=0.75).passed is True
+    assert score_sample(scorers, ctx(), eval_threshold=0.8).passed is False
+
+
+def test_eval_threshold_met_despite_float_rounding() -> None:
+    scorers = [bound(0.0), bound(0.0), bound(0.3)]
+    outcome = score_sample(scorers, ctx(), eval_threshold=0.1)
+    assert outcome.score < 0.1  # 0.09999999999999999: (0.0 + 0.0 + 0.3) / 3 in floats
+    assert outcome.passed is True
+
+
+def test_scorer_mapping_verdict_is_kept() -> None:
+    outcome = score_sample(
+        [bound({"score": 0.9, "passed": False, "reason": "tone"})], ctx(), eval_threshold=None
+    )
+    assert outcome.results[0] == ScoreResult("s", 0.9, False, "tone", 1.0)
+
+
+def test_crash_carries_scorer_name_and_user_traceback(registry: ScorerRegistry) -> None:
+    scorers = bind_scorers([config("raising", name="mine")], registry)
+    with pytest.raises(ScorerCrash) as info:
+        score_sample(scorers, ctx(), eval_threshold=None)
+    crash = info.value
+    assert crash.scorer_name == "mine"
+    assert "RuntimeError: scorer exploded" in crash.traceback_text
+    assert 'raise RuntimeError("scorer exploded")' in crash.traceback_text
+    assert "pytest_evals/scoring.py" not in crash.traceback_text
+    assert crash.traceback_text.startswith("Traceback")
+    assert isinstance(crash.__cause__, RuntimeError)
+    assert "scorer 'mine' raised" in str(crash)
+
+
+def test_crash_from_async_user_function_skips_asyncio_frames(
+    registry: ScorerRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "async_user_scorer.py").write_text(
+        "async def check(item, output, expected):\n    raise LookupError('no ' + output)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    scorers = bind_scorers(
+        [config("python", options={"function": "async_user_scorer:check"})], registry
+    )
+    awaited = asyncio.run(score_async(scorers, ctx("Paris")))
+    with pytest.raises(ScorerCrash) as info:
+        score_sample(scorers, ctx("Paris"), eval_threshold=None, awaited=awaited)
+    lines = info.value.traceback_text.splitlines()
+    assert lines[0] == "Traceback (most recent call last):"
+    assert "async_user_scorer.py" in lines[1]
+    assert lines[-1] == "LookupError: no Paris"
+    assert "asyncio" not in info.value.traceback_text
+
+
+def test_crash_from_inline_python_source_shows_the_users_line(registry: ScorerRegistry) -> None:
+    source = "def score(item, output, expected):\n    return helper(output)\n"
+    scorers = bind_scorers([config("python", options={"source": source})], registry)
+    with pytest.raises(ScorerCrash) as info:
+        score_sample(scorers, ctx(), eval_threshold=None)
+    text = info.value.traceback_text
+    assert "NameError: name 'helper' is not defined" in text
+    assert "return helper(output)" in text
+    assert "pytest_evals" not in text
+
+
+def test_crash_in_builtin_scorer_is_its_message_alone(registry: ScorerRegistry) -> None:
+    scorers = bind_scorers([config("numeric")], registry)
+    with pytest.raises(ScorerCrash) as info:
+        score_sample(scorers, ctx("42", "many"), eval_threshold=None)
+    assert info.value.traceback_text == (
+        "ValueError: numeric scorer: expected must be a number, got 'many'"
+    )
+    assert isinstance(info.value.__cause__, ValueError)
+
+
+@pytest.mark.parametrize("value", ["yes", None, 1.5, -0.1, {"reason": "no score"}])
+def test_invalid_return_value_is_a_crash(value: Any) -> None:
+    with pytest.raises(ScorerCrash, match="returned an invalid score") as info:
+        score_sample([bound(value, name="bad")], ctx(), eval_threshold=None)
+    assert info.value.scorer_name == "bad"
+
+
+def test_crash_stops_at_the_failing_scorer() -> None:
+    calls: list[str] = []
+
+    def later(c: ScoringContext) -> ScoreValue:
+        calls.append("later")
+        return True
+
+    scorers = [
+        BoundScorer(config("boom"), raising, 1.0),
+        BoundScorer(config("later"), later, 1.0),
+    ]
+    with pytest.raises(ScorerCrash):
+        score_sample(scorers, ctx(), eval_threshold=None)
+    assert calls == []
+
+
+def test_keyboard_interrupt_is_not_a_crash() -> None:
+    def interrupt(c: ScoringContext) -> ScoreValue:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        score_sample([BoundScorer(config("x"), interrupt, 1.0)], ctx(), eval_threshold=None)
+
+
+# -- combine_repeats -----------------------------------------------------------------------
+
+
+def outcomes(*passed: bool) -> list[Outcome]:
+    return [Outcome(1.0 if p else 0.0, p, []) for p in passed]
+
+
+def test_repeats_score_is_the_mean() -> None:
+    score, _ = combine_repeats(
+        [Outcome(1.0, True, []), Outcome(0.5, False, []), Outcome(0.0, False, [])], "any"
+    )
+    assert score == 0.5
+
+
+@pytest.mark.parametrize(
+    ("passed", "rule", "expected"),
+    [
+        ((True, True, True), "all", True),
+        ((True, True, False), "all", False),
+        ((False, False, True), "any", True),
+        ((False, False, False), "any", False),
+        ((True, True, False), "majority", True),
+        ((True, False, False), "majority", False),
+        ((True, True, False, False), "majority", False),  # half is not more than half
+        ((True,), "majority", True),
+    ],
+)
+def test_repeat_rules(passed: tuple[bool, ...], rule: Any, expected: bool) -> None:
+    assert combine_repeats(outcomes(*passed), rule)[1] is expected
+
+
+def test_repeats_need_outcomes_and_a_known_rule() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        combine_repeats([], "all")
+    with pytest.raises(ValueError, match="unknown repeat rule"):
+        combine_repeats(outcomes(True), "most")  # type: ignore[arg-type]
