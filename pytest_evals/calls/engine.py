@@ -166,7 +166,8 @@ class CallEngine:
     def submit(self, factory: Callable[[], Coroutine[Any, Any, T]]) -> Future[T]:
         """Run a coroutine on the engine's loop: a datapoint's pipeline (its samples, then
         its async scorers). Unbounded itself: the calls and targets inside take slots."""
-        return asyncio.run_coroutine_threadsafe(factory(), self._running_loop())
+        loop = self._running_loop()  # first: a closed engine creates no coroutine
+        return asyncio.run_coroutine_threadsafe(factory(), loop)
 
     async def bounded(
         self,

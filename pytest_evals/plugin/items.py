@@ -191,7 +191,7 @@ class EvalSpecFile(pytest.File):
                     name=f"{spec.name}[{part}]",
                     plan=plan,
                     model=model,
-                    connections=tuple(dict.fromkeys([*calls, *judges])),
+                    connections=tuple({c.name: c for c in [*calls, *judges]}.values()),
                 )
 
 
