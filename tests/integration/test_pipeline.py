@@ -214,7 +214,10 @@ def test_a_scorers_model_is_resolved_at_collection(
     result = pytester.runpytest("--evals", "evals")
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines(
-        ["*judged.eval.yaml:1: key 'scorers?0?.model': unknown connection 'jugde'; did you mean 'judge'?*"]
+        [
+            "*judged.eval.yaml:1: key 'scorers?0?.model': unknown connection 'jugde';"
+            " did you mean 'judge'?*"
+        ]
     )
     assert_no_plugin_traceback(result.stdout.str())
     assert echo_server.request_count == 0

@@ -77,3 +77,22 @@ def test_unimportable_target_is_a_collection_error(pytester: pytest.Pytester) ->
         ["*evals/geo.eval.yaml*key 'target'*has no attribute 'nothing_here'*"]
     )
     assert_no_plugin_traceback(result.stdout.str())
+
+
+def test_two_spec_folders_with_a_tools_module_each_use_their_own(
+    pytester: pytest.Pytester,
+) -> None:
+    for folder, word in (("en", "hello"), ("fr", "bonjour")):
+        pytester.makepyfile(
+            **{f"evals/{folder}/tools": f"def answer(item):\n    return '{word}'\n"}
+        )
+        pytester.makefile(
+            ".eval.yaml",
+            **{
+                f"evals/{folder}/greet": "target: tools:answer\ncases:\n"
+                f"  - {{id: a, input: x, expected: {word}}}\n"
+            },
+        )
+    result = pytester.runpytest("--evals", "evals")
+    result.assert_outcomes(passed=2)
+    assert result.ret == 0
