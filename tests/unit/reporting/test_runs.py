@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from pytest_evals.reporting import Run, RunBook
+from pytest_evals.reporting import Run, RunBook, build_report
 
-from .helpers import errored, record, run_meta
+from .helpers import errored, judged, make_run, record, run_meta
 
 
 def test_run_created_from_meta_on_first_record() -> None:
@@ -80,3 +80,24 @@ def test_not_interrupted_short_run_is_completed() -> None:
     book.add_record(run_meta(total=5), record("a"))
     book.finish(interrupted=False, now="T1")
     assert book.runs[0].status == "completed"
+
+
+def test_a_json_report_reads_back_into_the_same_runs() -> None:
+    runs = [make_run([record("a"), record("b", passed=False)], pass_rate=0.5)]
+    summaries, verdicts = judged(runs)
+    report = build_report(runs, summaries, verdicts, session={})
+    report["runs"][0]["config"]["pass_rate"] = 0.5
+    book = RunBook.from_report(report)
+    (back,) = book.runs
+    (original,) = runs
+    assert back.records == original.records
+    assert (back.id, back.status, back.total, back.progress) == (
+        original.id,
+        original.status,
+        original.total,
+        original.progress,
+    )
+    assert back.pass_rate_required == 0.5
+    # A record read back is replaced in place like any other.
+    book.add_record(run_meta(), record("b"))
+    assert [r["passed"] for r in book.runs[0].records] == [True, True]

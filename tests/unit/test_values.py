@@ -1,0 +1,60 @@
+"""The rules every layer applies to plain values: numbers in bounds, and text of a value."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pytest_evals.values import as_text, is_number, number_problem
+
+
+@pytest.mark.parametrize("value", [0, 1, -3, 0.5, 1e300])
+def test_numbers(value: Any) -> None:
+    assert is_number(value)
+
+
+@pytest.mark.parametrize("value", [True, False, None, "1", float("nan"), float("inf"), [1]])
+def test_not_numbers(value: Any) -> None:
+    assert not is_number(value)
+
+
+def test_whole_numbers_exclude_floats() -> None:
+    assert is_number(3, whole=True)
+    assert not is_number(3.0, whole=True)
+    assert not is_number(True, whole=True)
+
+
+@pytest.mark.parametrize(
+    ("value", "bounds", "problem"),
+    [
+        (0.5, {"minimum": 0, "maximum": 1}, None),
+        (1, {"minimum": 0, "maximum": 1}, None),
+        (1.5, {"minimum": 0, "maximum": 1}, "must be between 0 and 1, got 1.5"),
+        (0, {"minimum": 1}, "must be at least 1, got 0"),
+        (3, {"maximum": 2}, "must be at most 2, got 3"),
+        (0, {"above": 0}, "must be above 0, got 0"),
+        (2.5, {"whole": True}, "must be a whole number, got 2.5"),
+        ("x", {}, "must be a number, got 'x'"),
+        (True, {"minimum": 0}, "must be a number, got True"),
+    ],
+)
+def test_number_problem(value: Any, bounds: dict[str, Any], problem: str | None) -> None:
+    assert number_problem(value, **bounds) == problem
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ("Paris", "Paris"),
+        (None, ""),
+        (True, "true"),
+        (False, "false"),
+        (3, "3"),
+        (2.5, "2.5"),
+        ({"b": 1, "a": [1, "x"]}, '{"a": [1, "x"], "b": 1}'),
+        (["é"], '["é"]'),
+    ],
+)
+def test_text_of_a_value_reads_as_json_writes_it(value: Any, text: str) -> None:
+    assert as_text(value) == text
