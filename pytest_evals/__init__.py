@@ -38,7 +38,24 @@ _HOMES = {
     "Verdict": ".scorers",
 }
 
-__all__ = sorted(_HOMES)
+__all__ = [
+    "ChatRequest",
+    "ChatResponse",
+    "Connection",
+    "EvalInputError",
+    "ModelClient",
+    "ModelRef",
+    "Provider",
+    "ProviderError",
+    "ProviderRegistry",
+    "Sample",
+    "SampleError",
+    "ScorerConfigError",
+    "ScorerRegistry",
+    "ScoringContext",
+    "TokenUsage",
+    "Verdict",
+]
 
 
 def __getattr__(name: str) -> Any:

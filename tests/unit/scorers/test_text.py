@@ -227,3 +227,18 @@ def test_regex_flags_must_be_names() -> None:
 def test_regex_scores_the_output_text_of_structured_output() -> None:
     scorer = regex(pattern='"city": "Paris"')
     assert verdict(scorer, {"city": "Paris"}).passed is True
+
+
+@pytest.mark.parametrize(
+    ("output", "expected"),
+    [("true", True), ("false", False), ("3", 3), ("2.5", 2.5), ('{"a": 1}', {"a": 1})],
+)
+def test_a_non_string_expected_reads_as_json_writes_it(output: str, expected: object) -> None:
+    # A model answers in text; `expected: true` in YAML is the bool, and must still match.
+    assert verdict(exact_match(), output, expected).passed is True
+    assert verdict(contains(), f"answer: {output}", expected).passed is True
+
+
+def test_string_check_renders_non_strings_alike() -> None:
+    scorer = string_check(operation="eq", input="{{ output }}", reference="{{ item.flag }}")
+    assert verdict(scorer, "true", flag=True).passed is True
