@@ -1,5 +1,5 @@
 """Shared fixtures for the end-to-end tests: every test runs pytest through `pytester`,
-once serially and once with ``-n 2``."""
+serially, and those marked ``distributed`` once more with ``-n 2``."""
 
 from __future__ import annotations
 
@@ -21,10 +21,14 @@ ALL_REPORTS = (
 )
 
 
-@pytest.fixture(params=list(MODES))
-def mode(request: pytest.FixtureRequest) -> list[str]:
-    """Extra pytest arguments: none, or ``-n 2``."""
-    return list(MODES[request.param])
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``mode``: extra pytest arguments, none (``serial``); and ``-n 2`` (``xdist``) too for
+    tests marked ``distributed``, where distribution changes what they check (aggregation,
+    scheduling, limits, budget, reports, exit status)."""
+    if "mode" in metafunc.fixturenames:
+        distributed = metafunc.definition.get_closest_marker("distributed") is not None
+        names = list(MODES) if distributed else ["serial"]
+        metafunc.parametrize("mode", [list(MODES[n]) for n in names], ids=names)
 
 
 def assert_no_plugin_traceback(text: str) -> None:

@@ -70,6 +70,7 @@ def test_one_clear_message(pytester: pytest.Pytester, case: str) -> None:
     assert_no_plugin_traceback(result.stdout.str() + result.stderr.str())
 
 
+@pytest.mark.distributed
 def test_valid_specs_still_run_with_continue_on_collection_errors(
     pytester: pytest.Pytester, mode: list[str]
 ) -> None:

@@ -35,6 +35,7 @@ def _run(project: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict[s
     return result, load_json(project.path / "out.json")
 
 
+@pytest.mark.distributed
 def test_a_second_run_is_served_from_the_cache(
     project: pytest.Pytester,
     server: FakeOpenAI,

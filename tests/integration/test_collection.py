@@ -38,6 +38,7 @@ def test_evals_alone_runs_only_the_evals(project: pytest.Pytester, mode: list[st
     assert "test_ordinary" not in result.stdout.str()
 
 
+@pytest.mark.distributed
 def test_tests_and_evals_in_one_session(project: pytest.Pytester, mode: list[str]) -> None:
     result = project.runpytest("tests", "--evals", "evals", *mode)
     result.assert_outcomes(passed=3)

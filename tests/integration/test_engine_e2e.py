@@ -48,6 +48,7 @@ def project(pytester: pytest.Pytester, server: FakeOpenAI) -> pytest.Pytester:
     return pytester
 
 
+@pytest.mark.distributed
 def test_calls_in_flight_reach_the_connection_limit(
     project: pytest.Pytester, server: FakeOpenAI, mode: list[str]
 ) -> None:
@@ -121,6 +122,7 @@ def test_x_stops_and_cancels_calls_ahead(project: pytest.Pytester, server: FakeO
     assert server.request_count < N  # the window ahead was cancelled, not drained
 
 
+@pytest.mark.distributed
 def test_budget_stop(project: pytest.Pytester, server: FakeOpenAI, mode: list[str]) -> None:
     # 1000 USD per million tokens, ~5 tokens a call: each call costs about $0.005.
     result = project.runpytest(
@@ -170,6 +172,7 @@ def test_a_signal_mid_run_leaves_a_cancelled_report(
     assert all(r["status"] == "completed" for r in run["result_items"])
 
 
+@pytest.mark.distributed
 def test_a_quarter_of_429_and_500_and_malformed_bodies_are_absorbed(
     pytester: pytest.Pytester, mode: list[str]
 ) -> None:

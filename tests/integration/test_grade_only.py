@@ -25,6 +25,7 @@ cases:
 """
 
 
+@pytest.mark.distributed
 def test_each_datapoint_is_an_item_and_gate_tolerates_a_miss(
     pytester: pytest.Pytester, mode: list[str]
 ) -> None:
@@ -63,6 +64,7 @@ def test_each_datapoint_is_an_item_and_gate_tolerates_a_miss(
     assert run["summary"]["pass_rate"] == pytest.approx(2 / 3)
 
 
+@pytest.mark.distributed
 def test_test_ids_are_stable_and_selectable(pytester: pytest.Pytester, mode: list[str]) -> None:
     pytester.makefile(".eval.yaml", **{"evals/capitals": SPEC})
     result = pytester.runpytest("--evals", "evals", "--collect-only", "-q")
@@ -79,6 +81,7 @@ def test_test_ids_are_stable_and_selectable(pytester: pytest.Pytester, mode: lis
     assert result.ret == 0
 
 
+@pytest.mark.distributed
 def test_gate_failure_sets_exit_status_with_one_line(
     pytester: pytest.Pytester, mode: list[str]
 ) -> None:

@@ -65,6 +65,7 @@ def _records(path: Path) -> dict[str, dict[str, object]]:
     return {str(r["datapoint_id"]): r for r in run["result_items"]}
 
 
+@pytest.mark.distributed
 def test_a_model_eval_calls_the_server(
     project: pytest.Pytester, server: FakeOpenAI, mode: list[str]
 ) -> None:
@@ -186,6 +187,7 @@ def test_a_model_matrix_runs_each_datapoint_per_model(
     assert all(r["total"] == 4 and r["summary"]["passed"] == 3 for r in runs)
 
 
+@pytest.mark.distributed
 def test_the_api_key_appears_in_no_output_or_report(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, mode: list[str]
 ) -> None:

@@ -186,6 +186,7 @@ api_key_env = "JUDGE_KEY"
     pytester.makefile(".eval.yaml", **{"evals/judged": spec})
 
 
+@pytest.mark.distributed
 def test_a_scorer_calls_a_model_through_the_engine_and_its_cache(
     pytester: pytest.Pytester,
     echo_server: FakeOpenAI,

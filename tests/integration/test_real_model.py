@@ -82,6 +82,7 @@ def llama_server() -> Iterator[str]:
         process.wait(30)
 
 
+@pytest.mark.distributed
 def test_a_real_model_answers_through_the_provider(
     pytester: pytest.Pytester, llama_server: str, mode: list[str]
 ) -> None:

@@ -46,6 +46,7 @@ def _run(project: pytest.Pytester, *extra: str) -> pytest.RunResult:
     return project.runpytest("--evals", "evals", *ALL_REPORTS, *extra)
 
 
+@pytest.mark.distributed
 def test_json_report_follows_the_run_schema(project: pytest.Pytester, mode: list[str]) -> None:
     result = _run(project, *mode)
     result.assert_outcomes(passed=10, failed=1, errors=1)
@@ -95,6 +96,7 @@ def _properties(junit: str) -> dict[str, dict[str, str]]:
     return found
 
 
+@pytest.mark.distributed
 def test_junit_carries_eval_properties_and_tells_errors_from_failures(
     project: pytest.Pytester, mode: list[str]
 ) -> None:
@@ -122,6 +124,7 @@ def test_junit_carries_eval_properties_and_tells_errors_from_failures(
     assert list(outcome.values()).count("passed") == 10
 
 
+@pytest.mark.distributed
 def test_markdown_summary(project: pytest.Pytester, mode: list[str]) -> None:
     _run(project, *mode)
     markdown = (project.path / "summary.md").read_text()
@@ -133,6 +136,7 @@ def test_markdown_summary(project: pytest.Pytester, mode: list[str]) -> None:
     assert "2 datapoint failures (1 failed, 1 errored) tolerated" in markdown
 
 
+@pytest.mark.distributed
 def test_terminal_summary_lists_errors_apart_and_workers_print_none(
     project: pytest.Pytester, mode: list[str]
 ) -> None:
