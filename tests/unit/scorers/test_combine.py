@@ -208,7 +208,7 @@ def test_crash_carries_scorer_name_and_user_traceback(registry: ScorerRegistry) 
     assert crash.scorer_name == "mine"
     assert "RuntimeError: scorer exploded" in crash.traceback_text
     assert 'raise RuntimeError("scorer exploded")' in crash.traceback_text
-    assert "pytest_evals/scoring.py" not in crash.traceback_text
+    assert "pytest_evals/" not in crash.traceback_text
     assert crash.traceback_text.startswith("Traceback")
     assert isinstance(crash.__cause__, RuntimeError)
     assert "scorer 'mine' raised" in str(crash)
