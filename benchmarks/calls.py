@@ -4,9 +4,12 @@ CPU and peak RSS of ``pytest --evals``, and the ratio to the ideal.
     python -m benchmarks.calls                        # N=1000, 100 ms, concurrency 32
     python -m benchmarks.calls --xdist 2              # and under pytest-xdist -n 2: compared
     python -m benchmarks.calls --grade-only 100000    # peak RSS of 100,000 given outputs
+    python -m benchmarks.calls --against ../old/venv/bin/python   # before/after a change
 
 Each command runs ``--repeat`` times (3) and shows medians; with ``--xdist`` the serial and
-the xdist runs alternate, so both see the same machine.
+the xdist runs alternate, so both see the same machine. ``--against PYTHON`` names a second
+interpreter (a virtualenv with another checkout installed, say today's main): its runs
+alternate with this one's, and the ratio this / against is printed.
 
 ideal = start-up + N x latency / concurrency, where start-up is the wall time of the same
 command with ``--collect-only`` (interpreter, plugins, collection of N datapoints).
@@ -139,6 +142,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each; medians shown")
     parser.add_argument("--grade-only", type=int, default=0, metavar="N")
     parser.add_argument("--server", type=Path, default=DEFAULT_SERVER)
+    parser.add_argument(
+        "--against", type=Path, metavar="PYTHON",
+        help="another interpreter whose pytest-evals to run alternately, and compare",
+    )  # fmt: skip
     args = parser.parse_args()
     graded = args.grade_only > 0
     count = args.grade_only if graded else args.datapoints
@@ -149,6 +156,8 @@ def main() -> None:
     modes = {"no xdist": pytest_command}
     if args.xdist:
         modes[f"-n {args.xdist}"] = [*pytest_command, "-n", str(args.xdist)]
+    if args.against is not None:
+        modes["against"] = [str(args.against), *pytest_command[1:]]
     folder = Path(tempfile.mkdtemp(prefix="evals-bench-"))
     server = None
     results: dict[str, list[tuple[float, float, int]]] = {mode: [] for mode in modes}
@@ -187,6 +196,10 @@ def main() -> None:
     if args.xdist:
         xdist = median_wall(results[f"-n {args.xdist}"])
         print(f"-n {args.xdist} / no xdist: {xdist / serial:.2f}x (target <= 1.0x: no slower)")
+    if args.against is not None:
+        other = median_wall(results["against"])
+        print(f"against {args.against}: ratio to ideal {other / ideal:.2f}x")
+        print(f"this / against (no xdist): {serial / other:.2f}x (1.00x: no change)")
 
 
 if __name__ == "__main__":

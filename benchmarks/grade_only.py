@@ -4,8 +4,11 @@ same number of trivial parametrized tests: the overhead our plugin adds per test
     python -m benchmarks.grade_only            # 5,000 datapoints, best of 3
     python -m benchmarks.grade_only -n 20000 --rounds 5
     python -m benchmarks.grade_only --fail-every 0   # every datapoint passes
+    python -m benchmarks.grade_only --against ../old/venv/bin/python   # before/after
 
-Prints both CPU figures per item and their ratio (target: at most 1.5x).
+Prints both CPU figures per item and their ratio (target: at most 1.5x). ``--against
+PYTHON`` also runs the evals with another interpreter (a virtualenv with another checkout
+installed), round by round in turn with this one, and prints this / against.
 """
 
 from __future__ import annotations
@@ -81,15 +84,23 @@ def main() -> None:
         default=5,
         help="every Nth datapoint fails, on both sides (0: all pass; default 5)",
     )
+    parser.add_argument(
+        "--against", type=Path, metavar="PYTHON",
+        help="another interpreter whose pytest-evals to run in turn, and compare",
+    )  # fmt: skip
     args = parser.parse_args()
     common = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-header"]
     with tempfile.TemporaryDirectory() as tmp:
         evals_dir, plain_dir = Path(tmp) / "evals_project", Path(tmp) / "plain_project"
         write_eval_project(evals_dir, args.datapoints, args.fail_every)
         write_plain_project(plain_dir, args.datapoints, args.fail_every)
-        evals_cpu = min(
-            child_cpu_seconds([*common, "--evals", "evals"], evals_dir) for _ in range(args.rounds)
-        )
+        this, other = [], []
+        for _ in range(args.rounds):
+            this.append(child_cpu_seconds([*common, "--evals", "evals"], evals_dir))
+            if args.against is not None:
+                command = [str(args.against), *common[1:], "--evals", "evals"]
+                other.append(child_cpu_seconds(command, evals_dir))
+        evals_cpu = min(this)
         plain_cpu = min(child_cpu_seconds(common, plain_dir) for _ in range(args.rounds))
     n = args.datapoints
     failing = f"every {args.fail_every}th fails" if args.fail_every else "all pass"
@@ -97,6 +108,9 @@ def main() -> None:
     print(f"pytest-evals grade-only: {evals_cpu:.2f} s CPU, {evals_cpu / n * 1e6:.0f} us/datapoint")
     print(f"plain pytest parametrized: {plain_cpu:.2f} s CPU, {plain_cpu / n * 1e6:.0f} us/test")
     print(f"ratio: {evals_cpu / plain_cpu:.2f}x (target <= 1.5x)")
+    if other:
+        print(f"against {args.against}: {min(other):.2f} s CPU")
+        print(f"this / against: {evals_cpu / min(other):.2f}x (1.00x: no change)")
 
 
 if __name__ == "__main__":
