@@ -73,12 +73,6 @@ class LoadedSpec:
     spec: EvalSpec
     scorers: tuple[BoundScorer, ...]
 
-    @property
-    def models(self) -> tuple[ModelRef, ...]:
-        """Every model the eval calls: the spec's own and those its scorers name."""
-        named = [m for s in self.scorers for m in s.models]
-        return tuple(dict.fromkeys([*self.spec.models, *named]))
-
 
 class _SpecReader:
     """Validation of one spec file's top-level keys; errors point at the key's line."""

@@ -19,6 +19,7 @@ from ..records import Sample
 from ..spec.hints import did_you_mean
 from ..spec.model import SCORER_COMMON_KEYS, ModelRef
 from ..spec.templates import render
+from ..values import number_problem
 
 
 class ScorerConfigError(Exception):
@@ -27,6 +28,16 @@ class ScorerConfigError(Exception):
     def __init__(self, message: str, *, key: str | None = None) -> None:
         super().__init__(message)
         self.key = key
+
+
+def number_option(
+    key: str, value: object, *, minimum: float | None = None, above: float | None = None
+) -> float:
+    """A numeric option, or ScorerConfigError saying what is wrong with it."""
+    problem = number_problem(value, minimum=minimum, above=above)
+    if problem is not None:
+        raise ScorerConfigError(f"'{key}' {problem}", key=key)
+    return float(value)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

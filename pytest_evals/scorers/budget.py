@@ -6,21 +6,17 @@ An unknown latency or cost is a miss, never a pass: a budget nobody measured is 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
-from .base import ScoreFunction, ScorerConfigError, ScoringContext, Verdict
+from .base import ScoreFunction, ScorerConfigError, ScoringContext, Verdict, number_option
 
 
 def _limit(key: str, value: object, *, allow_zero: bool) -> float:
     if value is None:
         raise ScorerConfigError(f"'{key}' is required", key=key)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ScorerConfigError(f"'{key}' must be a number, got {value!r}", key=key)
-    if value < 0 or (value == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ScorerConfigError(f"'{key}' must be {bound}, got {value!r}", key=key)
-    return float(value)
+    if allow_zero:
+        return number_option(key, value, minimum=0)
+    return number_option(key, value, above=0)
 
 
 def _within(

@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 import json as jsonlib
-import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from .base import ScoreFunction, ScorerConfigError, ScoringContext, Verdict
+from .base import ScoreFunction, ScorerConfigError, ScoringContext, Verdict, number_option
 from .text import show
 
 _FENCED = re.compile(r"^\s*```")
@@ -98,19 +97,11 @@ def _format(value: float) -> str:
     return repr(value)
 
 
-def _check_tolerance(key: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-        raise ScorerConfigError(f"'{key}' must be a number >= 0, got {value!r}", key=key)
-    if not math.isfinite(value):
-        raise ScorerConfigError(f"'{key}' must be finite, got {value!r}", key=key)
-    return float(value)
-
-
 def numeric(*, tolerance: float = 0.0, rel_tolerance: float = 0.0) -> ScoreFunction:
     """The first number in the output is within ``tolerance`` (absolute) or
     ``rel_tolerance`` (relative to expected) of the expected number (any of, if a list)."""
-    absolute = _check_tolerance("tolerance", tolerance)
-    relative = _check_tolerance("rel_tolerance", rel_tolerance)
+    absolute = number_option("tolerance", tolerance, minimum=0)
+    relative = number_option("rel_tolerance", rel_tolerance, minimum=0)
 
     def allowed(target: float) -> float:
         return max(absolute, relative * abs(target))
