@@ -73,6 +73,12 @@ class LoadedSpec:
     spec: EvalSpec
     scorers: tuple[BoundScorer, ...]
 
+    @property
+    def scorer_models(self) -> list[ModelRef]:
+        """The models the scorers call (their ``model_options``), kept whatever
+        ``--evals-model`` says."""
+        return [m for s in self.scorers for m in s.models]
+
 
 class _SpecReader:
     """Validation of one spec file's top-level keys; errors point at the key's line."""

@@ -111,8 +111,7 @@ class EvalSpecFile(pytest.File):
             target = import_target(spec.target, spec_dir=self.path.parent) if spec.target else None
         except EvalInputError as exc:
             raise self._fail(exc) from None
-        judged_by = [m for s in loaded.scorers for m in s.models]
-        self._check_api_keys([*models, *judged_by], connections)
+        self._check_api_keys([*models, *loaded.scorer_models], connections)
         for tag in spec.tags:
             # Registered first so --strict-markers accepts the spec's tags.
             self.config.addinivalue_line("markers", f"{tag}: eval tag from a spec file")
@@ -165,7 +164,7 @@ class EvalSpecFile(pytest.File):
         connections: Mapping[str, Connection],
     ) -> Iterator[DatapointItem]:
         spec = loaded.spec
-        judges = [connections[m.connection] for s in loaded.scorers for m in s.models]
+        judges = [connections[m.connection] for m in loaded.scorer_models]
         model_parts = _model_id_parts(models)
         seen: set[str] = set()
         settings = self._state().settings
