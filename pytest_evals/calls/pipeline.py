@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ class DatapointPlan:
     repeat: int
     scorers: tuple[BoundScorer, ...]
 
-    @property
+    @functools.cached_property
     def has_async_scorers(self) -> bool:
         return any(s.is_async for s in self.scorers)
 

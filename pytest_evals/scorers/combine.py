@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from statistics import fmean
 from typing import Any
 
@@ -35,10 +35,11 @@ class BoundScorer:
     function: ScoreFunction
     threshold: float
     models: tuple[ModelRef, ...] = ()
+    is_async: bool = field(init=False)
+    """Runs on the engine's loop; told once here, as every sample asks."""
 
-    @property
-    def is_async(self) -> bool:
-        return is_async(self.function)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "is_async", is_async(self.function))
 
 
 def bind_scorers(
