@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import traceback
 from pathlib import Path
 from types import TracebackType
 
-# This module sits at the package's root: the folder of every plugin frame. asyncio's frames
-# are left out too, since async user code runs under them.
-_PLUGIN_DIRS = (
-    str(Path(__file__).resolve().parent),
-    str(Path(asyncio.__file__).resolve().parent),
-)
+# This module sits at the package's root: the folder of every plugin frame.
+_PACKAGE_DIR = str(Path(__file__).resolve().parent)
 
 
 class EvalInputError(Exception):
@@ -82,8 +77,8 @@ class CallCancelled(SampleError):
     """The session is stopping: the call was cancelled or never started."""
 
 
-def _is_plugin_frame(tb: TracebackType) -> bool:
-    return tb.tb_frame.f_code.co_filename.startswith(_PLUGIN_DIRS)
+def _is_plugin_frame(tb: TracebackType, asyncio_dir: str) -> bool:
+    return tb.tb_frame.f_code.co_filename.startswith((_PACKAGE_DIR, asyncio_dir))
 
 
 def user_traceback(exc: BaseException) -> str:
@@ -91,8 +86,13 @@ def user_traceback(exc: BaseException) -> str:
     first frame outside this package and asyncio. When every frame is ours, a built-in
     rejected the input (say, a non-numeric expected): its message says it all, and a
     plugin traceback would only bury it."""
+    # asyncio's frames are left out too, as async user code runs under them; imported here,
+    # where it is loaded already, so that a plain pytest run does not pay for it.
+    import asyncio
+
+    asyncio_dir = str(Path(asyncio.__file__).resolve().parent)
     tb = exc.__traceback__
-    while tb is not None and _is_plugin_frame(tb):
+    while tb is not None and _is_plugin_frame(tb, asyncio_dir):
         tb = tb.tb_next
     if tb is None:
         return "".join(traceback.format_exception_only(type(exc), exc)).rstrip()

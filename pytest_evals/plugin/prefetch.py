@@ -10,8 +10,7 @@ will run, so no call is made twice.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-
-from .xdist import queued_items, worker_queue
+from typing import Any
 
 DEFAULT_IN_FLIGHT = 16
 
@@ -27,9 +26,14 @@ def window_for(limits: Iterable[int], cap: int | None) -> int:
 
 class Prefetcher:
     def __init__(self, items: Sequence[object], window: int, plugins: Iterable[object]) -> None:
+        # Here, not at the top: the hooks size the window at start-up, and a session without
+        # evals should not load xdist's scheduler for that.
+        from .xdist import queued_items, worker_queue
+
         self._items = items
         self._window = window
-        self._worker = worker_queue(plugins)
+        self._worker: Any = worker_queue(plugins)
+        self._queued_items = queued_items
         self._positions: dict[int, int] | None = None
         self._started_until = 0
 
@@ -48,7 +52,7 @@ class Prefetcher:
         """Called as each item starts: start it and the next ``window`` items."""
         worker = self._worker
         upcoming = (
-            queued_items(worker, self._items, current, self._window)
+            self._queued_items(worker, self._items, current, self._window)
             if worker is not None
             else self._upcoming_serial(current)
         )
