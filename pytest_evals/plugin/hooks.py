@@ -19,6 +19,7 @@ import pytest
 # sys.modules); loading it with the plugin keeps one copy for the whole process.
 from ..spec import yaml_source  # noqa: F401
 from ..spec.model import is_spec_path
+from ..wire import attach
 from . import hookspecs
 from .options import add_options, resolve_settings
 from .prefetch import window_for
@@ -239,8 +240,6 @@ def pytest_runtest_makereport(
         report.user_properties = [*report.user_properties, *junit_properties(record)]
         item.release()
         return report
-    from ..wire import attach
-
     # The run's description goes with its first record from this process; later ones name
     # the run only.
     described = item.run_id in state.described_runs

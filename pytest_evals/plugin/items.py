@@ -165,6 +165,11 @@ class EvalSpecFile(pytest.File):
     ) -> Iterator[DatapointItem]:
         spec = loaded.spec
         judges = [connections[m.connection] for m in loaded.scorer_models]
+        calls_of = {
+            model: tuple({c.name: c for c in [connections[model.connection], *judges]}.values())
+            for model in models
+        }
+        judged_only = tuple({c.name: c for c in judges}.values())
         model_parts = _model_id_parts(models)
         seen: set[str] = set()
         settings = self._state().settings
@@ -178,7 +183,6 @@ class EvalSpecFile(pytest.File):
                     part = f"{part}_{len(seen)}"
                 seen.add(part)
                 source = SampleSource(spec, None if datapoint.has_output else model, target)
-                calls = [connections[source.model.connection]] if source.model is not None else []
                 plan = DatapointPlan(
                     source,
                     datapoint,
@@ -190,7 +194,7 @@ class EvalSpecFile(pytest.File):
                     name=f"{spec.name}[{part}]",
                     plan=plan,
                     model=model,
-                    connections=tuple({c.name: c for c in [*calls, *judges]}.values()),
+                    connections=judged_only if source.model is None else calls_of[source.model],
                 )
 
 

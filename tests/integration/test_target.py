@@ -41,7 +41,7 @@ def test_target_next_to_the_spec(pytester: pytest.Pytester, mode: list[str], fun
     run = load_json(pytester.path / "out.json")["runs"][0]
     records = {r["datapoint_id"]: r for r in run["result_items"]}
     assert records["de"]["output"] == "unknown"
-    assert records["fr"]["latency_ms"] is not None
+    assert records["fr"]["latency_ms"] > 0
     if function == "answer_async":
         assert records["fr"]["tokens"] == {"prompt": 3, "completion": 1, "total": 4}
         assert records["fr"]["cost"] == 0.5
