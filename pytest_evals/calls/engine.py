@@ -1,6 +1,7 @@
-"""The call engine: every model call (and async target) of a process runs on one event loop
-in a background thread. Items submit work and get a ``concurrent.futures.Future`` back, so
-the calls of the items coming next are in flight while pytest runs the current one.
+"""The call engine: every model call, async target and async scorer of a process runs on one
+event loop in a background thread. Items submit their datapoint's work (``pipeline.py``) and
+get a ``concurrent.futures.Future`` back, so the calls of the items coming next are in flight
+while pytest runs the current one.
 
 One call goes through fixed stages: the response cache; the session budget; the concurrency
 slots (process cap, connection, eval); the connection's pause after clustered 429s and its
