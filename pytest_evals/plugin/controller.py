@@ -43,6 +43,7 @@ class EvalsController:
         self.settings = settings
         self.book = RunBook()
         self.non_eval_failures = 0
+        self.collection_errors = 0
         self.started_at = _now()
         self.summaries: dict[str, dict[str, Any]] = {}
         self.verdicts: list[GateVerdict] = []
@@ -55,6 +56,12 @@ class EvalsController:
             self.book.add_record(*found)
         elif report.failed:
             self.non_eval_failures += 1
+
+    @pytest.hookimpl
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        # Workers' failed collection reports reach the controller through this hook too.
+        if report.failed:
+            self.collection_errors += 1
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -77,7 +84,10 @@ class EvalsController:
         self._write_reports(session)
 
     def _exit_status(self, session: pytest.Session) -> pytest.ExitCode:
-        if not session_exit_ok(self.verdicts, non_eval_failures=self.non_eval_failures):
+        # A spec or module that did not collect is a check that did not run: never green,
+        # with --continue-on-collection-errors or under xdist alike.
+        failures = self.non_eval_failures + self.collection_errors
+        if not session_exit_ok(self.verdicts, non_eval_failures=failures):
             return pytest.ExitCode.TESTS_FAILED
         complete = all(run.progress >= run.total for run in self.book.runs)
         if not complete or _stopped_early(session):
@@ -117,3 +127,9 @@ class EvalsController:
         terminalreporter.write_sep("=", "evals summary")
         for line in summary_lines(self.book.runs, self.summaries, self.verdicts, width=width):
             terminalreporter.write_line(line)
+        if self.collection_errors:
+            count = self.collection_errors
+            plural = "s" if count != 1 else ""
+            terminalreporter.write_line(
+                f"{count} collection error{plural}: the session fails, whatever the gates say"
+            )

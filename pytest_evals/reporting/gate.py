@@ -24,6 +24,8 @@ class GateVerdict:
     errored_datapoints: int
     datapoints: int = 0
     strict: bool = False
+    all_errored: bool = False
+    """Every datapoint errored (the run ``failed``): the gate fails whatever its rate."""
 
     @property
     def passed_datapoints(self) -> int:
@@ -37,6 +39,8 @@ class GateVerdict:
             f"{self.failed_datapoints} failed, {self.errored_datapoints} errored)"
         )
         mode = " under --evals-strict" if self.strict else ""
+        if self.all_errored:
+            return f"GATE FAILED {self.run_id}: every datapoint errored, the run failed {counts}"
         if self.measured is None:
             return f"GATE PASSED {self.run_id}: no datapoints to measure{mode}"
         verb, op = ("PASSED", "≥") if self.holds else ("FAILED", "<")
@@ -53,7 +57,9 @@ def evaluate_gate(
     """The run's gate: pass rate ≥ max(the spec's ``pass_rate``, ``--evals-fail-under``).
 
     Under ``strict`` every datapoint must pass (required 100%). A run without datapoints holds
-    vacuously (measured ``None``): there is nothing that failed to report.
+    vacuously (measured ``None``): there is nothing that failed to report. A run whose every
+    datapoint errored (status ``failed``) fails, whatever its ``pass_rate``: nothing was
+    measured, and ``pass_rate: 0`` must not turn a dead server green.
     """
     required = 1.0 if strict else max(run.pass_rate_required, fail_under or 0.0)
     datapoints = int(summary.get("datapoints") or 0)
@@ -68,15 +74,17 @@ def evaluate_gate(
         holds = failed == 0 and errored == 0
     else:
         holds = measured >= required - EPSILON
+    all_errored = run.status == "failed"
     return GateVerdict(
         run_id=run.id,
         required=required,
         measured=measured,
-        holds=holds,
+        holds=holds and not all_errored,
         failed_datapoints=failed,
         errored_datapoints=errored,
         datapoints=datapoints,
         strict=strict,
+        all_errored=all_errored,
     )
 
 

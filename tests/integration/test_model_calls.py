@@ -118,7 +118,7 @@ def test_a_call_that_keeps_failing_is_an_error_with_the_provider_message(
     result.stdout.fnmatch_lines(
         [
             "*failed after 2 attempts: HTTP 500: The server had an error*",
-            "GATE FAILED capitals[[]local/tiny-model[]]: pass rate 0.0% < required 75.0%*",
+            "GATE FAILED capitals[[]local/tiny-model[]]: every datapoint errored, the run failed*",
         ]
     )
     assert_no_plugin_traceback(result.stdout.str())

@@ -13,7 +13,7 @@ from pytest_evals.reporting import (
     tolerance_line,
 )
 
-from .helpers import errored, make_run, record
+from .helpers import errored, judged, make_run, record
 
 
 def gate(
@@ -154,3 +154,12 @@ def test_no_tolerance_line_without_failures_or_with_a_failed_gate() -> None:
     assert tolerance_line([gate(3)]) is None
     assert tolerance_line([]) is None
     assert tolerance_line([gate(2, 1, pass_rate=0.5), gate(0, 1)]) is None
+
+
+def test_a_run_whose_every_datapoint_errored_fails_even_at_pass_rate_zero() -> None:
+    run = make_run([errored("a"), errored("b")], pass_rate=0.0)
+    assert run.status == "failed"
+    _, [verdict] = judged([run])
+    assert not verdict.holds
+    assert verdict.line().startswith(f"GATE FAILED {run.id}: every datapoint errored")
+    assert not session_exit_ok([verdict], non_eval_failures=0)

@@ -1,0 +1,71 @@
+"""The exit status a CI user relies on: collection errors and runs that could not produce a
+single scored sample are never green, serially or under xdist."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import load_json
+
+GOOD = "cases:\n  - {id: a, output: Paris, expected: Paris}\n"
+BROKEN = "cases:\n  - {id: a, output: Paris, expected: Paris}\nscorers: [exact_mach]\n"
+
+
+@pytest.mark.distributed
+def test_a_broken_spec_fails_the_session_even_when_the_others_hold(
+    pytester: pytest.Pytester, mode: list[str]
+) -> None:
+    pytester.makefile(".eval.yaml", **{"evals/good": GOOD, "evals/broken": BROKEN})
+    result = pytester.runpytest("--evals", "evals", "--continue-on-collection-errors", *mode)
+    result.assert_outcomes(passed=1, errors=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*1 collection error: the session fails*"])
+
+
+def test_under_xdist_without_the_flag_too(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".eval.yaml", **{"evals/good": GOOD, "evals/broken": BROKEN})
+    result = pytester.runpytest("--evals", "evals", "-n", "2")
+    assert result.ret != pytest.ExitCode.OK
+
+
+def test_a_broken_test_module_beside_holding_evals_fails_under_xdist(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makefile(".eval.yaml", **{"evals/good": GOOD})
+    pytester.makepyfile(test_broken="import no_such_module_anywhere\n")
+    result = pytester.runpytest("test_broken.py", "--evals", "evals", "-n", "2")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_a_missing_api_key_fails_under_xdist(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    pytester.makefile(
+        ".eval.yaml",
+        **{
+            "evals/good": GOOD,
+            "evals/called": "model: openai/gpt-4o-mini\ncases:\n  - {id: a, input: hi}\n",
+        },
+    )
+    result = pytester.runpytest("--evals", "evals", "-n", "2")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*needs an API key*OPENAI_API_KEY*"])
+
+
+@pytest.mark.distributed
+def test_a_run_whose_every_datapoint_errored_fails_whatever_its_pass_rate(
+    pytester: pytest.Pytester, mode: list[str]
+) -> None:
+    pytester.makepyfile(**{"evals/app": "def answer(item):\n    raise ConnectionError('down')\n"})
+    cases = "".join(f"  - {{id: d{i}, input: x, expected: y}}\n" for i in range(3))
+    spec = f"target: app:answer\npass_rate: 0\ncases:\n{cases}"
+    pytester.makefile(".eval.yaml", **{"evals/dead": spec, "evals/good": GOOD})
+    result = pytester.runpytest("--evals", "evals", "--evals-json", "out.json", *mode)
+    result.assert_outcomes(passed=1, errors=3)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*GATE FAILED dead: every datapoint errored, the run failed*"])
+    runs = {r["name"]: r for r in load_json(pytester.path / "out.json")["runs"]}
+    assert runs["dead"]["status"] == "failed"
+    assert runs["dead"]["summary"]["gate"]["holds"] is False
+    assert runs["good"]["summary"]["gate"]["holds"] is True
