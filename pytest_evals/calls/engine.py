@@ -153,7 +153,15 @@ class CallEngine:
     def _serve(loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
         asyncio.set_event_loop(loop)
         loop.call_soon(ready.set)
-        loop.run_forever()
+        while True:
+            try:
+                loop.run_forever()
+                return  # stopped by close()
+            except BaseException:
+                # A SystemExit or KeyboardInterrupt raised by user code in a task escapes the
+                # loop (that task holds it as its result); every other call must go on, or
+                # the items waiting on them would wait forever.
+                continue
 
     @property
     def started(self) -> bool:

@@ -100,6 +100,12 @@ def _target_failure(exc: BaseException) -> SampleError:
     return SampleError(f"the target raised {type(exc).__name__}: {exc}\n\n{user_traceback(exc)}")
 
 
+# What user code may raise that is the datapoint's failure, not the session's: SystemExit
+# too (a sys.exit() deep in a library). A sync target's KeyboardInterrupt is left alone: in
+# the main thread it is how Ctrl-C arrives.
+_USER_FAILURES = (Exception, SystemExit)
+
+
 def given_sample(datapoint: Datapoint) -> Sample:
     return Sample(output=datapoint.data["output"])
 
@@ -113,7 +119,7 @@ def produce_here(source: SampleSource, datapoint: Datapoint) -> Sample:
     started = time.perf_counter()
     try:
         value = source.target(datapoint.data)
-    except Exception as exc:
+    except _USER_FAILURES as exc:
         raise _target_failure(exc) from None
     return sample_from_return(value, latency_ms=(time.perf_counter() - started) * 1000)
 
@@ -132,7 +138,11 @@ async def _async_target(
             )
         except asyncio.TimeoutError:
             raise SampleError(f"the target timed out after {spec.timeout_s:g} s") from None
-        except Exception as exc:
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            # On the engine's thread no Ctrl-C arrives: a KeyboardInterrupt or SystemExit
+            # here is the target's own, and must not stop the loop every call runs on.
             raise _target_failure(exc) from None
         return sample_from_return(value, latency_ms=(time.perf_counter() - started) * 1000)
 

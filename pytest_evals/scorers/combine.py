@@ -98,7 +98,9 @@ async def score_async(scorers: Sequence[BoundScorer], ctx: ScoringContext) -> As
     async def one(scorer: BoundScorer) -> ScoreValue | ScorerCrash:
         try:
             value: ScoreValue = await scorer.function(ctx)  # type: ignore[misc]
-        except Exception as exc:
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # on the engine's loop: never let user code stop it
             return ScorerCrash(scorer.config.name, user_traceback(exc))
         return value
 
@@ -135,7 +137,7 @@ def _value_of(scorer: BoundScorer, position: int, ctx: ScoringContext, awaited: 
         return value
     try:
         return scorer.function(ctx)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         raise ScorerCrash(scorer.config.name, user_traceback(exc)) from exc
 
 

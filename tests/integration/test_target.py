@@ -96,3 +96,61 @@ def test_two_spec_folders_with_a_tools_module_each_use_their_own(
     result = pytester.runpytest("--evals", "evals")
     result.assert_outcomes(passed=2)
     assert result.ret == 0
+
+
+EXITING = """
+import asyncio
+import sys
+
+def sync_exit(item):
+    if item["input"] == "bad":
+        sys.exit(3)
+    return "ok"
+
+async def async_interrupt(item):
+    await asyncio.sleep(0.01)
+    if item["input"] == "bad":
+        raise KeyboardInterrupt("from the target")
+    return "ok"
+
+async def async_exit(item):
+    if item["input"] == "bad":
+        raise SystemExit(4)
+    await asyncio.sleep(0.01)
+    return "ok"
+"""
+
+
+@pytest.mark.parametrize(
+    ("function", "extra"),
+    [
+        ("sync_exit", ""),
+        ("async_interrupt", ""),
+        ("async_interrupt", "timeout_s: 5\n"),
+        ("async_exit", ""),
+        ("async_exit", "timeout_s: 5\n"),
+    ],
+)
+def test_a_target_raising_systemexit_or_keyboardinterrupt_errors_only_its_datapoint(
+    pytester: pytest.Pytester, function: str, extra: str
+) -> None:
+    pytester.makepyfile(**{"evals/app": EXITING})
+    cases = "".join(f"  - {{id: d{i}, input: ok, expected: ok}}\n" for i in range(4))
+    spec = (
+        f"target: app:{function}\n{extra}cases:\n{cases}  - {{id: bad, input: bad, expected: ok}}\n"
+    )
+    pytester.makefile(".eval.yaml", **{"evals/exits": spec})
+    # In a subprocess with a timeout: a loop that died would leave the session waiting.
+    result = pytester.runpytest_subprocess(
+        "--evals", "evals", "--evals-json", "out.json", timeout=60
+    )
+    result.assert_outcomes(passed=4, errors=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    records = {
+        r["datapoint_id"]: r
+        for r in load_json(pytester.path / "out.json")["runs"][0]["result_items"]
+    }
+    assert records["bad"]["status"] == "error"
+    assert ("SystemExit" in records["bad"]["error"]) or (
+        "KeyboardInterrupt" in records["bad"]["error"]
+    )

@@ -17,7 +17,7 @@ from pytest_evals.calls.sampling import SampleSource
 from pytest_evals.errors import SampleError
 from pytest_evals.scorers import builtin_registry
 from pytest_evals.scorers.base import ScoringContext
-from pytest_evals.scorers.combine import BoundScorer, bind_scorers
+from pytest_evals.scorers.combine import BoundScorer, ScorerCrash, bind_scorers
 from pytest_evals.spec.model import Datapoint, EvalSpec, ScorerConfig
 
 SPEC = EvalSpec(path=Path("e.eval.yaml"), name="e", datapoints=())
@@ -131,3 +131,26 @@ def test_cancelling_the_engine_settles_what_waits(engine: CallEngine) -> None:
     engine.cancel_all()
     with pytest.raises(SampleError):
         wait_samples(work)
+
+
+def test_an_async_scorer_raising_keyboardinterrupt_is_its_crash(engine: CallEngine) -> None:
+    async def score(ctx: ScoringContext) -> float:
+        raise KeyboardInterrupt("from the scorer")
+
+    scorer = BoundScorer(ScorerConfig("custom", "custom"), score, 1.0)
+    work = start(_plan(Datapoint("a", {"output": "x"}, SPEC.path), scorer), lambda: engine)
+    [values] = wait_scores(work, 1)
+    assert isinstance(values[0], ScorerCrash)
+    assert "KeyboardInterrupt: from the scorer" in values[0].traceback_text
+
+
+def test_the_engine_loop_outlives_a_baseexception_escaping_a_task(engine: CallEngine) -> None:
+    async def escape() -> None:
+        raise SystemExit(9)
+
+    async def later() -> str:
+        return "still running"
+
+    with pytest.raises(SystemExit):
+        engine.submit(escape).result(5)
+    assert engine.submit(later).result(5) == "still running"
