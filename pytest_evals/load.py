@@ -33,7 +33,7 @@ from .spec.prompts import DEFAULT_PROMPT
 from .spec.references import UnresolvedReference, import_object
 from .spec.templates import Reference, TemplateError, check_references, references
 from .spec.yaml_source import LineIndex, read_yaml
-from .values import number_problem
+from .values import json_value, number_problem
 
 ModelParser = Callable[..., ModelRef]
 
@@ -345,7 +345,7 @@ def _datapoints(reader: _SpecReader, *, needs_output: bool) -> tuple[Datapoint, 
                 datapoint_id,
                 "output",
             )
-        datapoints.append(Datapoint(datapoint_id, data, source, row.line))
+        datapoints.append(Datapoint(datapoint_id, json_value(data), source, row.line))
     return tuple(datapoints)
 
 

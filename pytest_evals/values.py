@@ -3,6 +3,8 @@ int or float, never a bool) within which bounds, and the text of a non-string va
 
 from __future__ import annotations
 
+import base64
+import datetime
 import json
 import math
 from collections.abc import Mapping
@@ -42,6 +44,27 @@ def number_problem(
     if above is not None and not number > above:
         return f"must be above {above:g}, got {value!r}"
     return None
+
+
+def json_value(value: Any) -> Any:
+    """``value`` with only JSON's types in it: what YAML adds (dates and times as ISO 8601
+    text, binary as base64, sets and tuples as lists, non-string keys as text) made plain, so
+    a datapoint compares, renders and travels (pytest-xdist, reports, the cache) as written."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, Mapping):
+        return {
+            k if isinstance(k, str) else as_text(json_value(k)): json_value(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
+        return [json_value(v) for v in items]
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode("ascii")
+    return str(value)
 
 
 def as_text(value: Any) -> str:

@@ -187,3 +187,27 @@ def test_interrupted_session_writes_a_cancelled_run(project: pytest.Pytester) ->
     assert run["status"] == "cancelled"
     assert run["progress"] < run["total"] == 12
     assert all(r["status"] in ("completed", "error") for r in run["result_items"])
+
+
+DATED = """
+cases:
+  - id: founding
+    input: {asked: 2024-05-01T10:00:00Z, question: When was Google founded?}
+    expected: 1998-09-04
+    output: "1998-09-04"
+    metadata: {checked: 2024-05-02}
+"""
+
+
+@pytest.mark.distributed
+def test_yaml_dates_in_a_datapoint_survive_xdist_and_compare_as_written(
+    pytester: pytest.Pytester, mode: list[str]
+) -> None:
+    pytester.makefile(".eval.yaml", **{"evals/dated": DATED})
+    result = pytester.runpytest("--evals", "evals", *ALL_REPORTS, *mode)
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.OK
+    assert "INTERNALERROR" not in result.stdout.str()
+    [record] = load_json(pytester.path / "out.json")["runs"][0]["result_items"]
+    assert record["expected"] == "1998-09-04"
+    assert record["input"]["asked"] == "2024-05-01T10:00:00+00:00"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pytest
 
-from pytest_evals.values import as_text, is_number, number_problem
+from pytest_evals.values import as_text, is_number, json_value, number_problem
 
 
 @pytest.mark.parametrize("value", [0, 1, -3, 0.5, 1e300])
@@ -58,3 +59,18 @@ def test_number_problem(value: Any, bounds: dict[str, Any], problem: str | None)
 )
 def test_text_of_a_value_reads_as_json_writes_it(value: Any, text: str) -> None:
     assert as_text(value) == text
+
+
+def test_json_value_makes_what_yaml_adds_plain() -> None:
+    value = {
+        "day": datetime.date(1998, 9, 4),
+        "at": datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc),
+        1: (b"\x00\x01", {"b", "a"}),
+        "kept": [1, 2.5, True, None, "x"],
+    }
+    assert json_value(value) == {
+        "day": "1998-09-04",
+        "at": "2024-01-02T03:04:05+00:00",
+        "1": ["AAE=", ["a", "b"]],
+        "kept": [1, 2.5, True, None, "x"],
+    }
