@@ -63,6 +63,8 @@ SPEC_KEYS = (
 _DATASET_KEYS = ("path", "limit", "sample", "seed")
 _ROLES = ("system", "user", "assistant", "developer", "tool")
 _MARKER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# pytest's own markers change how items run: as a tag, `skip` would skip the whole eval.
+_PYTEST_MARKERS = ("skip", "skipif", "xfail", "usefixtures", "filterwarnings", "parametrize")
 _METADATA_MAX_PAIRS, _METADATA_MAX_KEY, _METADATA_MAX_VALUE = 16, 64, 512
 
 
@@ -175,6 +177,13 @@ def _tags(reader: _SpecReader) -> tuple[str, ...]:
         if not isinstance(tag, str) or not _MARKER_NAME.match(tag):
             raise reader.error(
                 f"{tag!r} is not a marker name (letters, digits and _, not starting with a digit)",
+                "tags",
+                position,
+            )
+        if tag in _PYTEST_MARKERS:
+            raise reader.error(
+                f"'{tag}' is one of pytest's own markers and would change how every datapoint "
+                "runs (not just label it): choose another tag name",
                 "tags",
                 position,
             )

@@ -97,6 +97,8 @@ class EvalsController:
         return pytest.ExitCode.OK
 
     def _write_reports(self, session: pytest.Session) -> None:
+        if self.config.option.collectonly:
+            return  # nothing ran: the last run's reports stay as they were
         runs = self.book.runs
         if self.settings.json_path is not None:
             report = build_report(

@@ -112,3 +112,15 @@ def test_works_without_xdist_loaded(project: pytest.Pytester) -> None:
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*evals summary*"])
     assert "xdist" not in result.stdout.str().split("plugins:")[-1].splitlines()[0]
+
+
+def test_a_skip_tag_is_a_collection_error_not_a_silent_skip(pytester: pytest.Pytester) -> None:
+    pytester.makefile(
+        ".eval.yaml",
+        **{"evals/tagged": "tags: [skip]\ncases:\n  - {id: a, output: x, expected: y}\n"},
+    )
+    result = pytester.runpytest("--evals", "evals")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        ["*tagged.eval.yaml:1: key 'tags?0?': 'skip' is one of pytest's own markers*"]
+    )

@@ -211,3 +211,23 @@ def test_yaml_dates_in_a_datapoint_survive_xdist_and_compare_as_written(
     [record] = load_json(pytester.path / "out.json")["runs"][0]["result_items"]
     assert record["expected"] == "1998-09-04"
     assert record["input"]["asked"] == "2024-05-01T10:00:00+00:00"
+
+
+def test_collect_only_leaves_the_reports_of_the_last_run_alone(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".eval.yaml", **{"evals/dated": DATED})
+    pytester.runpytest("--evals", "evals", "--evals-json", "out.json", "--evals-summary-md", "s.md")
+    before = (pytester.path / "out.json").read_text(), (pytester.path / "s.md").read_text()
+    result = pytester.runpytest(
+        "--evals",
+        "evals",
+        "--evals-json",
+        "out.json",
+        "--evals-summary-md",
+        "s.md",
+        "--collect-only",
+    )
+    assert result.ret == pytest.ExitCode.OK
+    assert (
+        (pytester.path / "out.json").read_text(),
+        (pytester.path / "s.md").read_text(),
+    ) == before

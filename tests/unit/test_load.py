@@ -990,3 +990,12 @@ def test_error_text_shape(tmp_path: Path) -> None:
         f"{tmp_path / SPEC}:2: datapoint '42': key 'system_prompt': "
         "template field 'item.user.name' is missing from this datapoint"
     )
+
+
+@pytest.mark.parametrize(
+    "tag", ["skip", "skipif", "xfail", "usefixtures", "filterwarnings", "parametrize"]
+)
+def test_a_tag_naming_one_of_pytests_own_markers_is_refused(tmp_path: Path, tag: str) -> None:
+    error = _error(tmp_path, f"{GRADED}tags: [smoke, {tag}]\n")
+    assert error.key == "tags[1]"
+    assert "one of pytest's own markers" in error.message
