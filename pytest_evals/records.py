@@ -7,9 +7,11 @@ pytest-xdist) as builtins.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from .redact import redact
 from .values import as_text
 
 Status = Literal["completed", "error"]
@@ -112,6 +114,24 @@ class ResultRecord:
     status: Status = "completed"
     error: str | None = None
     repeats: list[dict[str, Any]] | None = None
+
+    def redacted(self, secrets: Sequence[str]) -> ResultRecord:
+        """This record with every secret (the values of the API key variables) taken out of
+        what came from user code or a provider: the error, the output, the scorers' reasons.
+        A target may raise ``RuntimeError("key " + os.environ[...])``; CI publishes reports."""
+
+        def clean(value: Any) -> Any:
+            return redact(value, secrets) if isinstance(value, str) else value
+
+        return replace(
+            self,
+            output=clean(self.output),
+            error=clean(self.error),
+            scores=[replace(s, reason=clean(s.reason)) for s in self.scores],
+            repeats=None
+            if self.repeats is None
+            else [{**r, "output": clean(r.get("output"))} for r in self.repeats],
+        )
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {

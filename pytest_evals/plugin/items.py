@@ -271,12 +271,15 @@ class DatapointItem(pytest.Item):
                 # (an xdist worker hands the reason to the controller, which stops them all).
                 self.session.shouldstop = str(exc)
                 pytest.skip(str(exc))
-            self._error(str(exc))
-            raise EvalSampleError(self.record) from None  # type: ignore[arg-type]
+            raise EvalSampleError(self._error(str(exc))) from None
+
+    def _keep(self, record: ResultRecord) -> ResultRecord:
+        """The item's record, with the API keys taken out of what user code wrote in it."""
+        self.record = record.redacted(self.config.stash[STATE_KEY].services.secrets())
+        return self.record
 
     def _error(self, message: str, samples: Sequence[Sample] = ()) -> ResultRecord:
-        self.record = error_record(self._context, self.datapoint, message, samples)
-        return self.record
+        return self._keep(error_record(self._context, self.datapoint, message, samples))
 
     def runtest(self) -> None:
         assert self._work is not None
@@ -299,10 +302,11 @@ class DatapointItem(pytest.Item):
             except ScorerCrash as crash:
                 message = f"scorer '{crash.scorer_name}' raised:\n{crash.traceback_text}"
                 raise EvalScorerError(self._error(message, self._samples)) from None
-        record = completed_record(
-            self._context, self.datapoint, self._samples, outcomes, self.spec.repeat_pass
+        record = self._keep(
+            completed_record(
+                self._context, self.datapoint, self._samples, outcomes, self.spec.repeat_pass
+            )
         )
-        self.record = record
         if not record.passed:
             raise EvalQualityFailure(record)
 

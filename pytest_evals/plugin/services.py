@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from ..calls.engine import CallEngine
 
 
+_SHORTEST_SECRET = 8
+
+
 class Services:
     def __init__(
         self,
@@ -45,6 +48,7 @@ class Services:
         self._connections: dict[str, Connection] | None = None
         self._engine: CallEngine | None = None
         self._stores: dict[str, ResponseCache | None] = {}
+        self._secrets: tuple[str, ...] | None = None
 
     def providers(self) -> ProviderRegistry:
         if self._providers is None:
@@ -62,6 +66,18 @@ class Services:
                 providers=sorted(self.providers().factories()),
             )
         return self._connections
+
+    def secrets(self) -> tuple[str, ...]:
+        """The values of every connection's API key variable: kept out of every record. A
+        value under 8 characters is no key worth hiding, and would blank ordinary text."""
+        if self._secrets is None:
+            try:
+                names = {c.api_key_env for c in self.connections().values() if c.api_key_env}
+            except EvalInputError:
+                names = set()
+            values = {os.environ.get(name, "") for name in names}
+            self._secrets = tuple(sorted(v for v in values if len(v) >= _SHORTEST_SECRET))
+        return self._secrets
 
     def engine(self) -> CallEngine:
         if self._engine is None:

@@ -247,3 +247,44 @@ def test_a_plugin_provider_kind(pytester: pytest.Pytester, mode: list[str]) -> N
     )
     result = pytester.runpytest("--evals", "evals")
     result.stdout.fnmatch_lines(["*unknown provider 'shoutin'; did you mean 'shouting'*"])
+
+
+LEAKY = """
+import os
+
+def answer(item):
+    key = os.environ["LOCAL_KEY"]
+    if item["input"] == "raise":
+        raise RuntimeError("could not call with key " + key)
+    return "the key is " + key
+
+def score(item, output, expected):
+    return {"score": 0.0, "reason": "scorer saw " + os.environ["LOCAL_KEY"]}
+"""
+
+
+@pytest.mark.distributed
+def test_a_key_user_code_puts_in_an_error_output_or_reason_is_redacted(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, mode: list[str]
+) -> None:
+    monkeypatch.setenv("LOCAL_KEY", KEY)
+    pytester.makepyprojecttoml(pyproject("http://127.0.0.1:9/v1"))
+    pytester.makepyfile(**{"evals/leaky": LEAKY})
+    spec = (
+        "target: leaky:answer\nscorers: [{type: python, function: 'leaky:score'}]\n"
+        "cases:\n  - {id: raising, input: raise}\n  - {id: telling, input: tell}\n"
+    )
+    pytester.makefile(".eval.yaml", **{"evals/leak": spec})
+    result = pytester.runpytest("--evals", "evals", *ALL_REPORTS, "-rA", *mode)
+    result.assert_outcomes(failed=1, errors=1)
+    texts = {
+        "stdout": result.stdout.str(),
+        "json": (pytester.path / "out.json").read_text(),
+        "junit": (pytester.path / "junit.xml").read_text(),
+        "markdown": (pytester.path / "summary.md").read_text(),
+    }
+    for where, text in texts.items():
+        assert KEY not in text, where
+    assert "could not call with key [REDACTED]" in texts["json"]
+    assert "the key is [REDACTED]" in texts["json"]
+    assert "scorer saw [REDACTED]" in texts["json"]
