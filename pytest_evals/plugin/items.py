@@ -118,18 +118,31 @@ class EvalSpecFile(pytest.File):
             self.add_marker(tag)
         yield from self._items(loaded, models, target, connections)
 
+    def _overridden(self, spec: EvalSpec) -> bool:
+        """``--evals-model`` applies: the spec calls a model (not a target, not given outputs)."""
+        override = self._state().settings.model_override
+        return override is not None and bool(spec.models) and spec.target is None
+
     def _models(self, spec: EvalSpec, connections: Mapping[str, Any]) -> list[ModelRef]:
         override = self._state().settings.model_override
-        if override is None or spec.grades_given_outputs or spec.target is not None:
+        if override is None or not self._overridden(spec):
             return list(spec.models)
         try:
             chosen = parse_model_ref(override, connections=connections)
         except EvalInputError as exc:
             raise exc.located(key="--evals-model") from None
-        # Keep each spec model's parameters; only where the calls go changes.
+        # One model in place of the spec's (a `models:` matrix included: one item per
+        # datapoint), with the first one's parameters: only where the calls go changes.
+        first = spec.models[0]
         return [
-            ModelRef(chosen.connection, chosen.name, m.temperature, m.max_tokens, m.seed, m.params)
-            for m in spec.models
+            ModelRef(
+                chosen.connection,
+                chosen.name,
+                first.temperature,
+                first.max_tokens,
+                first.seed,
+                first.params,
+            )
         ]
 
     def _check_api_keys(
@@ -171,17 +184,30 @@ class EvalSpecFile(pytest.File):
         }
         judged_only = tuple({c.name: c for c in judges}.values())
         model_parts = _model_id_parts(models)
-        seen: set[str] = set()
+        matrix = spec.model_matrix and not self._overridden(spec)
+        seen: dict[str, str] = {}
         settings = self._state().settings
         for datapoint in spec.datapoints:
             choices: Sequence[ModelRef | None] = models or [None]
             for model in choices:
                 part = _id_part(datapoint.id)
-                if model is not None and spec.model_matrix:
+                if model is not None and matrix:
                     part = f"{part}-{model_parts[model]}"
-                if part in seen:  # two ids that only differ in characters ids can't hold
-                    part = f"{part}_{len(seen)}"
-                seen.add(part)
+                if part in seen and seen[part] != datapoint.id:
+                    # Two ids that differ only in characters a test id can't hold: renaming
+                    # one by position would make --lf and -k pick the wrong datapoint.
+                    raise self._fail(
+                        EvalInputError(
+                            f"datapoints '{seen[part]}' and '{datapoint.id}' get the same test "
+                            f"id '{part}' (spaces, brackets and '::' become '_'): give one of "
+                            "them another id",
+                            line=datapoint.line,
+                            datapoint_id=datapoint.id,
+                            key="id",
+                            path=datapoint.source,
+                        )
+                    )
+                seen[part] = datapoint.id
                 source = SampleSource(spec, None if datapoint.has_output else model, target)
                 plan = DatapointPlan(
                     source,

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..errors import EvalInputError
 from ..values import number_problem
@@ -22,6 +23,8 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 _TABLE = "tool.pytest-evals.connections"
+# The keys of [tool.pytest-evals] itself (SPEC §3); judge_model is read by the judges.
+PROJECT_KEYS = ("connections", "judge_model")
 _CONNECTION_KEYS = (
     "provider",
     "base_url",
@@ -52,6 +55,14 @@ def read_connections_table(pyproject: Path | None) -> Mapping[str, Any] | None:
     table = data.get("tool", {}).get("pytest-evals", {})
     if not isinstance(table, Mapping):
         raise EvalInputError("[tool.pytest-evals] must be a table", path=pyproject)
+    for key in table:
+        if key not in PROJECT_KEYS:
+            raise EvalInputError(
+                f"unknown key '{key}'{did_you_mean(str(key), PROJECT_KEYS)} "
+                f"(known: {', '.join(PROJECT_KEYS)})",
+                path=pyproject,
+                key=f"tool.pytest-evals.{key}",
+            )
     connections = table.get("connections")
     if connections is not None and not isinstance(connections, Mapping):
         raise EvalInputError(
@@ -193,6 +204,9 @@ def _connection(table: _Table, base: Connection | None) -> Connection:
         base_url = table.string("base_url").rstrip("/")
         if not base_url.startswith(("http://", "https://")):
             raise table.error("base_url", f"must start with http:// or https://, got {base_url!r}")
+        problem = _url_problem(base_url)
+        if problem is not None:
+            raise table.error("base_url", f"{problem}, got {base_url!r}")
     elif base is not None:
         base_url = base.base_url
     else:
@@ -242,6 +256,19 @@ def _connection(table: _Table, base: Connection | None) -> Connection:
         params=dict(data["params"]) if isinstance(data.get("params"), Mapping) else {},
         cache_dir=_cache_dir(table) if "cache_dir" in data else None,
     )
+
+
+def _url_problem(url: str) -> str | None:
+    """What makes ``url`` unusable before any call: no host, or a port out of range (each
+    datapoint would otherwise retry a call that can never be made)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - reading it checks the range
+    except ValueError as exc:
+        return f"is not a usable URL ({exc})"
+    if not parts.hostname:
+        return "names no host"
+    return None
 
 
 def _cache_dir(table: _Table) -> Path:

@@ -46,7 +46,18 @@ class Reference:
 
 
 def references(template: str) -> list[Reference]:
-    """Every placeholder of a template, resolved; raises TemplateError if one is malformed."""
+    """Every placeholder of a template, resolved; raises TemplateError if one is malformed,
+    or left open (``{{ item.input`` would be sent to the model as text, and paid for)."""
+    leftover = _PLACEHOLDER.sub("", template)
+    if "{{" in leftover or "}}" in leftover:
+        brace = "{{" if "{{" in leftover else "}}"
+        start = leftover.index(brace)
+        snippet = leftover[max(0, start - 10) : start + 30]
+        raise TemplateError(
+            f"unbalanced '{brace}' in the template near {snippet!r}: a placeholder is written "
+            "{{ item.field }}",
+            field=None,
+        )
     found: list[Reference] = []
     for match in _PLACEHOLDER.finditer(template):
         written = match.group(1)

@@ -124,3 +124,15 @@ def test_a_skip_tag_is_a_collection_error_not_a_silent_skip(pytester: pytest.Pyt
     result.stdout.fnmatch_lines(
         ["*tagged.eval.yaml:1: key 'tags?0?': 'skip' is one of pytest's own markers*"]
     )
+
+
+def test_ids_that_collide_once_made_test_ids_are_a_collection_error(
+    pytester: pytest.Pytester,
+) -> None:
+    spec = "cases:\n  - {id: a b, output: x}\n  - {id: a_b, output: y}\n"
+    pytester.makefile(".eval.yaml", **{"evals/ids": spec})
+    result = pytester.runpytest("--evals", "evals")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        ["*ids.eval.yaml:3: datapoint 'a_b': key 'id': datapoints 'a b' and 'a_b' get the same*"]
+    )

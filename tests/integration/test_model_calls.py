@@ -187,6 +187,31 @@ def test_a_model_matrix_runs_each_datapoint_per_model(
     assert all(r["total"] == 4 and r["summary"]["passed"] == 3 for r in runs)
 
 
+def test_evals_model_replaces_a_model_matrix_with_one_item_per_datapoint(
+    project: pytest.Pytester, server: FakeOpenAI
+) -> None:
+    spec = SPEC.replace(
+        "model: {connection: local, name: tiny-model, temperature: 0, max_tokens: 20}",
+        "models: [local/tiny-model, local/other-model]",
+    )
+    project.makefile(".eval.yaml", **{"evals/capitals": spec})
+    result = project.runpytest(
+        "--evals", "evals", "--evals-model", "local/big-model", "--evals-json", "out.json"
+    )
+    result.assert_outcomes(passed=3, failed=1)
+    assert result.ret == pytest.ExitCode.OK
+    assert server.request_count == 4
+    [run] = load_json(project.path / "out.json")["runs"]
+    assert run["id"] == "capitals[local/big-model]"
+    assert (run["total"], run["summary"]["passed"]) == (4, 3)
+    assert sorted(r["datapoint_id"] for r in run["result_items"]) == [
+        "france",
+        "japan",
+        "kenya",
+        "peru",
+    ]
+
+
 @pytest.mark.distributed
 def test_the_api_key_appears_in_no_output_or_report(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, mode: list[str]

@@ -16,6 +16,7 @@ from pytest_evals.spec.connections_loader import (
     builtin_connections,
     load_connections,
     parse_model_ref,
+    read_connections_table,
 )
 from pytest_evals.spec.model import ModelRef
 
@@ -590,3 +591,27 @@ def test_the_default_key_is_model() -> None:
     with pytest.raises(EvalInputError) as caught:
         parse_model_ref("nope", connections=CONNECTIONS)
     assert caught.value.key == "model"
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://127.0.0.1:99999/v1", "is not a usable URL"),
+        ("http://127.0.0.1:-1/v1", "is not a usable URL"),
+        ("http:///v1", "names no host"),
+    ],
+)
+def test_a_base_url_that_can_never_be_called_is_refused(url: str, message: str) -> None:
+    with pytest.raises(EvalInputError) as caught:
+        load_connections({"local": {"base_url": url}}, source=None, environ={}, providers=PROVIDERS)
+    assert caught.value.key == f"{PREFIX}.local.base_url"
+    assert caught.value.message.startswith(message)
+
+
+def test_an_unknown_key_under_the_project_table_is_refused(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('[tool.pytest-evals.conections.local]\nbase_url = "http://h/v1"\n')
+    with pytest.raises(EvalInputError) as caught:
+        read_connections_table(pyproject)
+    assert caught.value.key == "tool.pytest-evals.conections"
+    assert "did you mean 'connections'?" in caught.value.message

@@ -67,3 +67,11 @@ def test_single_braces_are_text() -> None:
     assert render("{ not a placeholder } {{input}}", {"item": ITEM}) == (
         "{ not a placeholder } France"
     )
+
+
+@pytest.mark.parametrize(
+    "template", ["{{ item.input", "{{ item.input }", "Answer: {{ input }} }}", "{ {{ input }"]
+)
+def test_an_unbalanced_brace_is_an_error_not_text_sent_to_the_model(template: str) -> None:
+    with pytest.raises(TemplateError, match="unbalanced"):
+        references(template)
