@@ -67,9 +67,8 @@ def _shared_dir(config: pytest.Config) -> Path:
 
 
 def _default_cache_dir(config: pytest.Config) -> Callable[[], Path]:
-    cache = getattr(config, "cache", None)
-    if cache is not None:
-        return lambda: Path(cache.mkdir("pytest-evals"))
+    # Not under .pytest_cache: `pytest --cache-clear` (which resets --lf) must not delete
+    # paid recordings.
     return lambda: config.rootpath / ".pytest-evals" / "cache"
 
 

@@ -173,7 +173,7 @@ def add_options(parser: pytest.Parser) -> None:
         dest="evals_cache_dir",
         metavar="DIR",
         default=None,
-        help="where cached responses live (default: .pytest_cache/d/pytest-evals)",
+        help="where cached responses live (default: .pytest-evals/cache at the rootdir)",
     )
     group.addoption(
         "--evals-max-cost",

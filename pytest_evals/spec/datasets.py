@@ -72,7 +72,9 @@ def _row(value: Any, index: int, path: Path, line: int | None) -> RawDatapoint:
 
 def _jsonl(path: Path, text: str) -> list[RawDatapoint]:
     rows: list[RawDatapoint] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Lines end at \n alone (read_text has made \r\n and \r into \n): splitlines() would also
+    # break at U+2028, U+2029 and U+0085, which JSON strings may hold as they are.
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:

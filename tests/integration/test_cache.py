@@ -113,10 +113,10 @@ def test_a_corrupt_entry_is_a_warning_and_a_fresh_call(
     assert hits == 3
 
 
-def test_the_default_cache_lives_in_pytests_cache_dir(
+def test_the_default_cache_lives_outside_pytests_cache_and_survives_cache_clear(
     project: pytest.Pytester, server: FakeOpenAI
 ) -> None:
     project.runpytest("--evals", "evals")
-    project.runpytest("--evals", "evals")
+    project.runpytest("--evals", "evals", "--cache-clear")
     assert server.request_count == 4
-    assert list(Path(project.path / ".pytest_cache" / "d" / "pytest-evals").rglob("*.json"))
+    assert list(Path(project.path / ".pytest-evals" / "cache").rglob("*.json"))

@@ -303,3 +303,12 @@ def test_selection_leaves_its_input_alone() -> None:
     rows = tuple(ROWS)
     chosen = Selection(sample=3, limit=2).apply(rows)
     assert isinstance(chosen, list) and rows == tuple(ROWS)
+
+
+def test_jsonl_strings_may_hold_unicode_line_separators(tmp_path: Path) -> None:
+    rows = [{"input": "one\u2028two", "expected": "a\u2029b"}, {"input": "next\x85line"}]
+    text = "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n"
+    path = _write(tmp_path, "rows.jsonl", text)
+    loaded = read_dataset(path)
+    assert [dict(r.data) for r in loaded] == rows
+    assert [r.line for r in loaded] == [1, 2]
