@@ -8,6 +8,7 @@ target runs where the item runs, so pytest captures its output (``produce_here``
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import Future
@@ -19,6 +20,7 @@ from ..records import Sample, TokenUsage
 from ..spec.model import Datapoint, EvalSpec, ModelRef
 from ..spec.prompts import build_messages
 from ..spec.references import Target, is_async
+from ..values import number_problem
 
 T = TypeVar("T")
 
@@ -71,29 +73,76 @@ class SampleSource:
         return f"{self.spec.path}::{who}"
 
 
-def sample_from_return(value: Any, *, latency_ms: float) -> Sample:
-    """A target returns a string, or a mapping with ``output`` and optional ``tokens``,
-    ``cost`` and ``metadata``."""
+def _plain(value: Any) -> bool:
+    """Only JSON's types: what a record, a report and pytest-xdist can carry."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False
+
+
+def _returned(problem: str) -> SampleError:
+    return SampleError(
+        f"the target returned {problem}; a target returns a string, or a mapping with "
+        "'output' and optional 'tokens' {prompt, completion}, 'cost' (USD) and 'metadata'"
+    )
+
+
+def _count(value: Any, what: str) -> int | None:
+    if value is not None and number_problem(value, whole=True, minimum=0) is not None:
+        raise _returned(f"{what} {value!r}, not a whole number >= 0")
+    return value  # type: ignore[no-any-return]
+
+
+def _tokens(value: Any) -> TokenUsage | None:
+    if value is None:
+        return None
     if isinstance(value, Mapping):
-        if "output" not in value:
-            raise SampleError(
-                f"the target returned a mapping without 'output' (keys: {sorted(value)})"
-            )
-        tokens_value = value.get("tokens")
-        tokens: TokenUsage | None = None
-        if isinstance(tokens_value, Mapping):
-            tokens = TokenUsage(tokens_value.get("prompt"), tokens_value.get("completion"))
-        elif isinstance(tokens_value, int):
-            tokens = TokenUsage(None, tokens_value)
-        cost = value.get("cost")
-        return Sample(
-            output=value["output"],
-            latency_ms=latency_ms,
-            tokens=tokens,
-            cost=float(cost) if isinstance(cost, (int, float)) else None,
-            metadata=dict(value.get("metadata") or {}),
+        unknown = sorted(str(k) for k in value if k not in ("prompt", "completion", "total"))
+        if unknown:
+            raise _returned(f"tokens with unknown keys {unknown}")
+        return TokenUsage(
+            _count(value.get("prompt"), "tokens.prompt"),
+            _count(value.get("completion"), "tokens.completion"),
         )
-    return Sample(output=value, latency_ms=latency_ms)
+    return TokenUsage(None, _count(value, "tokens"))
+
+
+def sample_from_return(value: Any, *, latency_ms: float) -> Sample:
+    """What a target returned, checked: a string (or any JSON value), or a mapping with
+    ``output`` and optional ``tokens``, ``cost`` and ``metadata``. Anything else is one clear
+    error on the datapoint, never a crash in a summary or a report that is not JSON."""
+    if not isinstance(value, Mapping):
+        output: Any = value
+        tokens, cost = None, None
+        metadata: Any = {}
+    else:
+        if "output" not in value:
+            raise _returned(f"a mapping without 'output' (keys: {sorted(map(str, value))})")
+        output = value["output"]
+        tokens = _tokens(value.get("tokens"))
+        cost = value.get("cost")
+        if cost is not None and number_problem(cost, minimum=0) is not None:
+            raise _returned(f"cost {cost!r}, not a number of USD >= 0")
+        metadata = value.get("metadata") or {}
+        if not isinstance(metadata, Mapping) or not _plain(dict(metadata)):
+            raise _returned(f"metadata {metadata!r}, not a mapping of JSON values")
+    if output is None:
+        raise _returned("None as its output")
+    if not _plain(output):
+        raise _returned(f"an output of type {type(output).__name__}, which is not JSON data")
+    return Sample(
+        output=output,
+        latency_ms=latency_ms,
+        tokens=tokens,
+        cost=None if cost is None else float(cost),
+        metadata=dict(metadata),
+    )
 
 
 def _target_failure(exc: BaseException) -> SampleError:

@@ -154,3 +154,55 @@ def test_a_target_raising_systemexit_or_keyboardinterrupt_errors_only_its_datapo
     assert ("SystemExit" in records["bad"]["error"]) or (
         "KeyboardInterrupt" in records["bad"]["error"]
     )
+
+
+RETURNS = """
+import math
+
+class Thing:
+    pass
+
+RESULTS = {
+    "tokens_str": {"output": "x", "tokens": {"prompt": "3", "completion": 1}},
+    "tokens_negative": {"output": "x", "tokens": -2},
+    "cost_nan": {"output": "x", "cost": math.nan},
+    "cost_negative": {"output": "x", "cost": -0.1},
+    "bytes": b"raw",
+    "object": Thing(),
+    "none": None,
+    "ok": {"output": "x", "tokens": {"prompt": 3, "completion": 1}, "cost": 0.001},
+}
+
+def answer(item):
+    return RESULTS[item["input"]]
+"""
+
+
+@pytest.mark.distributed
+def test_what_a_target_returns_is_checked_as_one_error_per_datapoint(
+    pytester: pytest.Pytester, mode: list[str]
+) -> None:
+    pytester.makepyfile(**{"evals/returns": RETURNS})
+    kinds = [
+        "tokens_str",
+        "tokens_negative",
+        "cost_nan",
+        "cost_negative",
+        "bytes",
+        "object",
+        "none",
+    ]
+    cases = "".join(f"  - {{id: {k}, input: {k}}}\n" for k in [*kinds, "ok"])
+    spec = f"target: returns:answer\nscorers: [none]\ncases:\n{cases}"
+    pytester.makefile(".eval.yaml", **{"evals/returns": spec})
+    result = pytester.runpytest("--evals", "evals", "--evals-json", "out.json", *mode)
+    result.assert_outcomes(passed=1, errors=len(kinds))
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert "INTERNALERROR" not in result.stdout.str()
+    assert "NaN" not in (pytester.path / "out.json").read_text()  # strict JSON has no NaN
+    report = load_json(pytester.path / "out.json")
+    records = {r["datapoint_id"]: r for r in report["runs"][0]["result_items"]}
+    assert records["ok"]["status"] == "completed"
+    for kind in kinds:
+        assert records[kind]["status"] == "error"
+        assert records[kind]["error"].startswith("the target returned "), kind
