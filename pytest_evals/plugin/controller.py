@@ -6,7 +6,10 @@ Registered only on the controller, so workers print and write nothing.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +31,16 @@ from .options import EvalsSettings
 _RESULT_EXIT_CODES = (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
 
 
+def _write_markdown(path: Path, text: str) -> None:
+    """Written anew, or appended to when ``path`` is the file GitHub names in
+    ``$GITHUB_STEP_SUMMARY``: a job's steps add their summaries to one page."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    appending = bool(step_summary) and Path(step_summary).resolve() == path.resolve()  # type: ignore[arg-type]
+    with path.open("a" if appending else "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
@@ -44,6 +57,8 @@ class EvalsController:
         self.book = RunBook()
         self.non_eval_failures = 0
         self.collection_errors = 0
+        self.unwritten: list[str] = []
+        """One line per report that could not be written."""
         self.started_at = _now()
         self.summaries: dict[str, dict[str, Any]] = {}
         self.verdicts: list[GateVerdict] = []
@@ -97,38 +112,60 @@ class EvalsController:
         return pytest.ExitCode.OK
 
     def _write_reports(self, session: pytest.Session) -> None:
+        """The Markdown summary, then the JSON report (whose exit status then counts a
+        Markdown write that failed). A report that can't be written is one line in the
+        terminal summary and a failing exit status; the other reports are still written."""
         if self.config.option.collectonly:
             return  # nothing ran: the last run's reports stay as they were
         runs = self.book.runs
-        if self.settings.json_path is not None:
-            report = build_report(
-                runs,
-                self.summaries,
-                self.verdicts,
-                session={
-                    "started_at": self.started_at,
-                    "finished_at": _now(),
-                    "exit_status": int(session.exitstatus),
-                    "args": list(self.config.invocation_params.args),
-                    "fail_under": self.settings.fail_under,
-                    "strict": self.settings.strict,
-                },
+        md_path = self.settings.summary_md_path
+        if md_path is not None:
+            text = summary_markdown(runs, self.summaries, self.verdicts)
+            self._write(
+                session, "--evals-summary-md", md_path, lambda: _write_markdown(md_path, text)
             )
-            write_json_atomic(self.settings.json_path, report)
-        if self.settings.summary_md_path is not None:
-            self.settings.summary_md_path.parent.mkdir(parents=True, exist_ok=True)
-            self.settings.summary_md_path.write_text(
-                summary_markdown(runs, self.summaries, self.verdicts), encoding="utf-8"
-            )
+        json_path = self.settings.json_path
+        if json_path is not None:
+
+            def write_json() -> None:
+                report = build_report(
+                    runs,
+                    self.summaries,
+                    self.verdicts,
+                    session={
+                        "started_at": self.started_at,
+                        "finished_at": _now(),
+                        "exit_status": int(session.exitstatus),
+                        "args": list(self.config.invocation_params.args),
+                        "fail_under": self.settings.fail_under,
+                        "strict": self.settings.strict,
+                    },
+                )
+                write_json_atomic(json_path, report)
+
+            self._write(session, "--evals-json", json_path, write_json)
+
+    def _write(
+        self, session: pytest.Session, flag: str, path: Path, write: Callable[[], None]
+    ) -> None:
+        try:
+            write()
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            self.unwritten.append(f"REPORT NOT WRITTEN {flag} {path}: {reason}")
+            if session.exitstatus == pytest.ExitCode.OK:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     @pytest.hookimpl
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        if not self.finished or not self.book.runs:
+        if not self.finished or not (self.book.runs or self.unwritten):
             return
         width = self.config.get_terminal_writer().fullwidth
         terminalreporter.write_sep("=", "evals summary")
         for line in summary_lines(self.book.runs, self.summaries, self.verdicts, width=width):
             terminalreporter.write_line(line)
+        for line in self.unwritten:
+            terminalreporter.write_line(line, red=True, bold=True)
         if self.collection_errors:
             count = self.collection_errors
             plural = "s" if count != 1 else ""

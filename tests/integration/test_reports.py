@@ -231,3 +231,37 @@ def test_collect_only_leaves_the_reports_of_the_last_run_alone(pytester: pytest.
         (pytester.path / "out.json").read_text(),
         (pytester.path / "s.md").read_text(),
     ) == before
+
+
+@pytest.mark.distributed
+def test_a_report_that_cannot_be_written_is_one_line_and_the_others_are_written(
+    pytester: pytest.Pytester, mode: list[str]
+) -> None:
+    pytester.makefile(".eval.yaml", **{"evals/dated": DATED})
+    (pytester.path / "taken").mkdir()
+    result = pytester.runpytest(
+        "--evals", "evals", "--evals-json", "taken", "--junitxml", "junit.xml",
+        "--evals-summary-md", "summary.md", *mode,
+    )  # fmt: skip
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*evals summary*", "*REPORT NOT WRITTEN --evals-json *taken: *"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+    assert (pytester.path / "junit.xml").is_file()
+    assert "dated" in (pytester.path / "summary.md").read_text()
+
+
+def test_the_markdown_summary_appends_to_githubs_step_summary_file(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makefile(".eval.yaml", **{"evals/dated": DATED})
+    step = pytester.path / "step.md"
+    step.write_text("# Earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step))
+    pytester.runpytest("--evals", "evals", "--evals-summary-md", str(step))
+    pytester.runpytest("--evals", "evals", "--evals-summary-md", "other.md")
+    pytester.runpytest("--evals", "evals", "--evals-summary-md", "other.md")
+    text = step.read_text()
+    assert text.startswith("# Earlier step\n") and "dated" in text
+    other = (pytester.path / "other.md").read_text()
+    assert other.count("dated") == text.count("dated")  # overwritten, not appended
