@@ -9,12 +9,13 @@ after that, so a run of 100,000 datapoints does not send its configuration 100,0
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, NamedTuple, TypedDict
 
 from .records import ResultRecord
 
 _RECORD = "eval_record"
 _RUN = "eval_run"
+_POSITION = "eval_position"
 
 RecordData = dict[str, Any]
 """``ResultRecord.to_dict()``: the shape of SPEC §5, as reports and summaries read it."""
@@ -48,16 +49,26 @@ class RunRef(TypedDict):
     id: str
 
 
-def attach(report: object, record: ResultRecord, run: RunMeta | str) -> None:
-    """Put ``record`` and its run (the description, or just the run's id) on ``report``."""
+def attach(report: object, record: ResultRecord, run: RunMeta | str, position: int) -> None:
+    """Put ``record``, its run (the description, or just the run's id) and the datapoint's
+    place in its spec on ``report``."""
     setattr(report, _RECORD, record.to_dict())
     setattr(report, _RUN, run if isinstance(run, dict) else RunRef(id=run))
+    setattr(report, _POSITION, position)
 
 
-def carried(report: object) -> tuple[RunMeta | RunRef, RecordData] | None:
-    """The run and record a report carries, or None for a report of anything else."""
+class Carried(NamedTuple):
+    run: RunMeta | RunRef
+    record: RecordData
+    position: int | None
+
+
+def carried(report: object) -> Carried | None:
+    """The run, record and position a report carries, or None for a report of anything
+    else."""
     record = getattr(report, _RECORD, None)
     run = getattr(report, _RUN, None)
     if not isinstance(record, dict) or not isinstance(run, dict) or "id" not in run:
         return None
-    return run, record  # type: ignore[return-value]
+    position = getattr(report, _POSITION, None)
+    return Carried(run, record, position if isinstance(position, int) else None)  # type: ignore[arg-type]

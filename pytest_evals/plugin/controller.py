@@ -68,7 +68,7 @@ class EvalsController:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         found = carried(report)
         if found is not None:
-            self.book.add_record(*found)
+            self.book.add_record(found.run, found.record, position=found.position)
         elif report.failed:
             self.non_eval_failures += 1
 

@@ -244,5 +244,5 @@ def pytest_runtest_makereport(
     described = item.run_id in state.described_runs
     state.described_runs.add(item.run_id)
     total = state.run_totals.get(item.run_id, 0)
-    attach(report, record, item.run_id if described else item.run_meta(total))
+    attach(report, record, item.run_id if described else item.run_meta(total), item.position)
     return report

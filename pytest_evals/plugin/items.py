@@ -187,7 +187,7 @@ class EvalSpecFile(pytest.File):
         matrix = spec.model_matrix and not self._overridden(spec)
         seen: dict[str, str] = {}
         settings = self._state().settings
-        for datapoint in spec.datapoints:
+        for position, datapoint in enumerate(spec.datapoints):
             choices: Sequence[ModelRef | None] = models or [None]
             for model in choices:
                 part = _id_part(datapoint.id)
@@ -219,6 +219,7 @@ class EvalSpecFile(pytest.File):
                     self,
                     name=f"{spec.name}[{part}]",
                     plan=plan,
+                    position=position,
                     model=model,
                     connections=judged_only if source.model is None else calls_of[source.model],
                 )
@@ -248,6 +249,7 @@ class DatapointItem(pytest.Item):
         self,
         *,
         plan: DatapointPlan,
+        position: int,
         model: ModelRef | None,
         connections: tuple[Connection, ...],
         **kwargs: Any,
@@ -255,6 +257,8 @@ class DatapointItem(pytest.Item):
         """``connections``: those its calls go through, its scorers' included."""
         super().__init__(**kwargs)
         self.plan = plan
+        self.position = position
+        """The datapoint's place in its spec: reports keep this order."""
         self.spec: EvalSpec = plan.source.spec
         self.datapoint: Datapoint = plan.datapoint
         self.model = model

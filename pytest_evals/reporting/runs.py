@@ -88,6 +88,8 @@ class RunBook:
     def __init__(self) -> None:
         self._runs: dict[str, Run] = {}
         self._positions: dict[str, dict[str, int]] = {}
+        self._order: dict[str, dict[str, int]] = {}
+        """Per run, each datapoint's place in its spec (``wire``): the order reports keep."""
 
     @classmethod
     def from_report(cls, report: Mapping[str, Any]) -> RunBook:
@@ -114,9 +116,17 @@ class RunBook:
     def get(self, run_id: str) -> Run | None:
         return self._runs.get(run_id)
 
-    def add_record(self, run_meta: RunMeta | RunRef, record: RecordData, *, now: str = "") -> Run:
+    def add_record(
+        self,
+        run_meta: RunMeta | RunRef,
+        record: RecordData,
+        *,
+        position: int | None = None,
+        now: str = "",
+    ) -> Run:
         """Files ``record`` under the run ``run_meta`` describes, creating the run on first
-        sight; ``now`` (ISO-8601) becomes its ``created_at`` then."""
+        sight; ``now`` (ISO-8601) becomes its ``created_at`` then. ``position`` is the
+        datapoint's place in its spec: ``finish`` orders each run's records by it."""
         run_id = run_meta["id"]
         run = self._runs.get(run_id)
         if run is None:
@@ -125,9 +135,12 @@ class RunBook:
             run = Run.from_meta(run_meta, created_at=now or _utc_now())  # type: ignore[arg-type]
             self._runs[run_id] = run
             self._positions[run_id] = {}
+            self._order[run_id] = {}
         run.status = "running"
         positions = self._positions[run_id]
         key = str(record.get("datapoint_id"))
+        if position is not None:
+            self._order[run_id][key] = position
         # The report's dict is ours to keep: copying it would double the memory of a run.
         if key in positions:
             run.records[positions[key]] = record
@@ -143,8 +156,21 @@ class RunBook:
         (its records are kept). ``failed``: the run could not produce a single scored sample
         (every record errored). ``completed`` otherwise — whether its gate holds is a separate
         verdict, not a run status.
+
+        Runs are then in spec-path order (then model), and each run's records in its
+        datapoints' order, whatever order xdist workers sent them in: reports diff cleanly.
         """
+        self._runs = dict(
+            sorted(self._runs.items(), key=lambda i: (i[1].spec_path, i[1].model or ""))
+        )
         for run in self._runs.values():
+            order = self._order.get(run.id) or {}
+            if order:
+                last = len(order) + len(run.records)
+                run.records.sort(key=lambda r: order.get(str(r.get("datapoint_id")), last))
+                self._positions[run.id] = {
+                    str(r.get("datapoint_id")): i for i, r in enumerate(run.records)
+                }
             run.finished_at = now
             if interrupted and run.progress < run.total:
                 run.status = "cancelled"

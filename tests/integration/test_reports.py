@@ -265,3 +265,18 @@ def test_the_markdown_summary_appends_to_githubs_step_summary_file(
     assert text.startswith("# Earlier step\n") and "dated" in text
     other = (pytester.path / "other.md").read_text()
     assert other.count("dated") == text.count("dated")  # overwritten, not appended
+
+
+GOOD_ONE = "cases:\n  - {id: a, output: x, expected: x}\n"
+
+
+def test_reports_keep_datapoint_and_spec_order_under_xdist(pytester: pytest.Pytester) -> None:
+    cases = "".join(f"  - {{id: d{i:02d}, output: x, expected: x}}\n" for i in range(24))
+    pytester.makefile(
+        ".eval.yaml", **{"evals/b_second": f"cases:\n{cases}", "evals/a_first": GOOD_ONE}
+    )
+    result = pytester.runpytest("--evals", "evals", "--evals-json", "out.json", "-n", "2")
+    result.assert_outcomes(passed=25)
+    runs = load_json(pytester.path / "out.json")["runs"]
+    assert [r["name"] for r in runs] == ["a_first", "b_second"]
+    assert [r["datapoint_id"] for r in runs[1]["result_items"]] == [f"d{i:02d}" for i in range(24)]

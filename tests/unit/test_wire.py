@@ -55,22 +55,20 @@ def test_a_described_run_and_its_record_survive_report_serialization(
     pytestconfig: pytest.Config,
 ) -> None:
     report = _report()
-    attach(report, _record(), META)
+    attach(report, _record(), META, 4)
     data: Any = pytestconfig.hook.pytest_report_to_serializable(config=pytestconfig, report=report)
     back = pytestconfig.hook.pytest_report_from_serializable(config=pytestconfig, data=data)
     found = carried(back)
     assert found is not None
-    run, record = found
-    assert run == META
-    assert record == _record().to_dict()
+    assert found == (META, _record().to_dict(), 4)
 
 
 def test_a_run_already_described_is_named_by_its_id() -> None:
     report = _report()
-    attach(report, _record(), "capitals")
+    attach(report, _record(), "capitals", 0)
     found = carried(report)
     assert found is not None
-    assert found[0] == {"id": "capitals"}
+    assert found.run == {"id": "capitals"}
 
 
 def test_a_report_of_anything_else_carries_nothing() -> None:

@@ -101,3 +101,18 @@ def test_a_json_report_reads_back_into_the_same_runs() -> None:
     # A record read back is replaced in place like any other.
     book.add_record(run_meta(), record("b"))
     assert [r["passed"] for r in book.runs[0].records] == [True, True]
+
+
+def test_finish_orders_runs_by_spec_path_and_records_by_datapoint() -> None:
+    book = RunBook()
+    later, earlier = run_meta("z-run", name="z"), run_meta("a-run", name="a")
+    book.add_record(later, record("3"), position=2)
+    book.add_record(later, record("1"), position=0)
+    book.add_record(earlier, record("x"), position=0)
+    book.add_record(later, record("2"), position=1)
+    book.finish(interrupted=False, now="T1")
+    assert [run.id for run in book.runs] == ["a-run", "z-run"]
+    assert [r["datapoint_id"] for r in book.get("z-run").records] == ["1", "2", "3"]  # type: ignore[union-attr]
+    # Positions follow the new order: a later record replaces the right one.
+    book.add_record(later, record("2", passed=False), position=1)
+    assert [r["passed"] for r in book.get("z-run").records] == [True, False, True]  # type: ignore[union-attr]
