@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from ..calls.pipeline import DatapointPlan, DatapointWork, start, wait_samples, wait_scores
+from ..calls.pricing import prices_for
 from ..calls.sampling import SampleSource
 from ..errors import BudgetExceeded, EvalInputError, SampleError
 from ..load import LoadedSpec, load_spec
@@ -112,6 +113,7 @@ class EvalSpecFile(pytest.File):
         except EvalInputError as exc:
             raise self._fail(exc) from None
         self._check_api_keys([*models, *loaded.scorer_models], connections)
+        self._check_prices([*models, *loaded.scorer_models], connections)
         for tag in spec.tags:
             # Registered first so --strict-markers accepts the spec's tags.
             self.config.addinivalue_line("markers", f"{tag}: eval tag from a spec file")
@@ -168,6 +170,23 @@ class EvalSpecFile(pytest.File):
                 lines.append(missing_key_message(connection))
         shown = display_path(self.path, self.config.rootpath)
         raise self.CollectError(f"{shown}: " + "; ".join(lines))
+
+    def _check_prices(
+        self, models: Sequence[ModelRef], connections: Mapping[str, Connection]
+    ) -> None:
+        """A budget can only be held where every call's cost is known: refuse the session
+        before any call rather than spend past ``--evals-max-cost`` unseen."""
+        settings = self._state().settings
+        if settings.max_cost_usd is None or settings.cache_mode == "replay":
+            return
+        unpriced = [m for m in models if prices_for(connections[m.connection], m.name) is None]
+        if unpriced:
+            names = ", ".join(sorted({m.label for m in unpriced}))
+            raise self.CollectError(
+                f"{display_path(self.path, self.config.rootpath)}: --evals-max-cost "
+                f"{settings.max_cost_usd:g} can't be held: no prices are known for {names}; "
+                "give the connection prices = {input_per_mtok = ..., output_per_mtok = ...}"
+            )
 
     def _items(
         self,

@@ -18,8 +18,16 @@ from ..errors import user_traceback
 from ..records import ScoreResult
 from ..spec.model import ModelRef, RepeatPass, ScorerConfig
 from ..spec.references import is_async
+from ..spec.templates import TemplateError
 from ..values import number_problem
-from .base import ScoreFunction, ScorerConfigError, ScorerRegistry, ScoreValue, ScoringContext
+from .base import (
+    ScoreFunction,
+    ScorerConfigError,
+    ScorerRegistry,
+    ScoreValue,
+    ScoringContext,
+    Verdict,
+)
 from .base import normalize as normalize_value
 
 # Weighted means land a hair under a threshold they mathematically meet (0.7999999…).
@@ -91,6 +99,14 @@ AsyncValues = Mapping[int, "ScoreValue | ScorerCrash"]
 """The values of one sample's async scorers, by position in the eval's scorers."""
 
 
+def _unresolved_sample(exc: TemplateError) -> Verdict:
+    # Item fields are checked against every datapoint at collection, so a template that
+    # fails now reads the sample: the output lacks what the scorer looks for (say, it is not
+    # JSON). That is the output being wrong, a miss with a reason, not a scorer that broke.
+    field = exc.field or "a template field"
+    return Verdict(0.0, False, f"the output has no value for {field!r}, which the scorer reads")
+
+
 async def score_async(scorers: Sequence[BoundScorer], ctx: ScoringContext) -> AsyncValues:
     """Run the async scorers of one sample concurrently; a scorer that raises is kept as
     its ScorerCrash, in its place."""
@@ -100,6 +116,8 @@ async def score_async(scorers: Sequence[BoundScorer], ctx: ScoringContext) -> As
             value: ScoreValue = await scorer.function(ctx)  # type: ignore[misc]
         except asyncio.CancelledError:
             raise
+        except TemplateError as exc:
+            return _unresolved_sample(exc)
         except BaseException as exc:  # on the engine's loop: never let user code stop it
             return ScorerCrash(scorer.config.name, user_traceback(exc))
         return value
@@ -137,6 +155,8 @@ def _value_of(scorer: BoundScorer, position: int, ctx: ScoringContext, awaited: 
         return value
     try:
         return scorer.function(ctx)
+    except TemplateError as exc:
+        return _unresolved_sample(exc)
     except (Exception, SystemExit) as exc:
         raise ScorerCrash(scorer.config.name, user_traceback(exc)) from exc
 

@@ -202,3 +202,17 @@ def test_a_quarter_of_429_and_500_and_malformed_bodies_are_absorbed(
     clean = outputs({})
     faulty = outputs({"429": 0.125, "500": 0.125, "malformed": 0.05})
     assert faulty == clean
+
+
+@pytest.mark.distributed
+def test_a_budget_over_a_model_without_prices_is_refused_before_any_call(
+    pytester: pytest.Pytester, server: FakeOpenAI, mode: list[str]
+) -> None:
+    pytester.makepyprojecttoml(pyproject(server.base_url).replace("prices = ", "# prices = "))
+    pytester.makefile(".eval.yaml", **{"evals/echo": SPEC})
+    result = pytester.runpytest("--evals", "evals", "--evals-max-cost", "1", *mode)
+    assert result.ret != pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(
+        ["*echo.eval.yaml: --evals-max-cost 1 can't be held: no prices are known for local/m*"]
+    )
+    assert server.request_count == 0

@@ -179,3 +179,28 @@ cases:
     )
     result.assert_outcomes(passed=1)
     assert "repeats" not in load_json(pytester.path / "out.json")["runs"][0]["result_items"][0]
+
+
+def test_a_template_reading_what_the_output_lacks_is_a_miss_not_an_error(
+    pytester: pytest.Pytester,
+) -> None:
+    spec = """
+scorers:
+  - json
+  - {type: string_check, operation: eq, input: "{{ sample.output_json.name }}", reference: Ada}
+cases:
+  - {id: prose, output: "Her name was Ada."}
+  - {id: right, output: '{"name": "Ada"}'}
+"""
+    pytester.makefile(".eval.yaml", **{"evals/names": spec})
+    result = pytester.runpytest("--evals", "evals", "--evals-json", "out.json")
+    result.assert_outcomes(passed=1, failed=1)
+    records = {
+        r["datapoint_id"]: r
+        for r in load_json(pytester.path / "out.json")["runs"][0]["result_items"]
+    }
+    prose = records["prose"]
+    assert prose["status"] == "completed" and prose["passed"] is False
+    reasons = {s["name"]: s["reason"] for s in prose["scores"]}
+    assert reasons["json"].startswith("output is not valid JSON")
+    assert "no value for 'sample.output_json.name'" in reasons["string_check"]
