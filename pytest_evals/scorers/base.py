@@ -175,10 +175,18 @@ class ScorerRegistry:
         _check_option_names(type_name, scorer_type.factory, options)
         try:
             return scorer_type.factory(**options)
+        except ScorerConfigError:
+            raise
         except TypeError as exc:
             # An option the factory does not take: name it, with a hint.
             raise ScorerConfigError(
                 f"invalid options for scorer '{type_name}': {exc}", key=None
+            ) from None
+        except Exception as exc:
+            # A plugin's factory that breaks is that entry's collection error, not a
+            # traceback through pytest-evals.
+            raise ScorerConfigError(
+                f"the factory of scorer type '{type_name}' raised {type(exc).__name__}: {exc}"
             ) from None
 
 

@@ -86,8 +86,14 @@ def import_object(reference: object, *, folder: Path | None = None) -> Any:
     try:
         module = _import_module(module_name, folder)
     except Exception as exc:
+        hint = ""
+        if isinstance(exc, ModuleNotFoundError) and exc.name == module_name.split(".")[0]:
+            hint = (
+                " (a module of your project outside the spec's folder imports once its folder"
+                " is on pytest's 'pythonpath' ini option, e.g. pythonpath = [\"src\"])"
+            )
         raise UnresolvedReference(
-            f"cannot import module '{module_name}': {type(exc).__name__}: {exc}"
+            f"cannot import module '{module_name}': {type(exc).__name__}: {exc}{hint}"
         ) from None
     value: Any = module
     for part in attribute.split("."):

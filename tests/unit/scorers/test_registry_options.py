@@ -33,3 +33,16 @@ def test_factories_taking_any_keyword_accept_anything() -> None:
     registry.register("loose", loose)  # type: ignore[arg-type]
     registry.build("loose", {"anything": 1})
     assert received == {"anything": 1}
+
+
+def test_a_factory_that_raises_is_a_config_error_naming_the_type() -> None:
+    registry = builtin_registry()
+
+    def broken(**options: object) -> object:
+        raise ValueError("no model configured")
+
+    registry.register("broken", broken)  # type: ignore[arg-type]
+    with pytest.raises(
+        ScorerConfigError, match="factory of scorer type 'broken' raised ValueError: no model"
+    ):
+        registry.build("broken", {})

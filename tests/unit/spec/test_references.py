@@ -102,3 +102,8 @@ def test_async_callables_are_told_apart() -> None:
     assert is_async(coroutine_function)
     assert is_async(AsyncCallable())
     assert not is_async(lambda item: item)
+
+
+def test_a_module_not_found_names_pytests_pythonpath_option(tmp_path: Path) -> None:
+    with pytest.raises(UnresolvedReference, match="pythonpath"):
+        import_object("app_not_on_the_path:answer", folder=tmp_path)
