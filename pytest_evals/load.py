@@ -540,8 +540,10 @@ def _check_prompts(
     prompt: str | None,
     system_prompt: str | None,
     messages: Sequence[Mapping[str, str]] | None,
+    default_needs_input: bool = True,
 ) -> None:
-    """Prompt templates are rendered for datapoints that call the model; check those."""
+    """Prompt templates are rendered for datapoints that call the model (or a target that
+    asks for its prompt); check those."""
     calling = [d for d in datapoints if not d.has_output]
     without_chat = [d for d in calling if "messages" not in d.data]
     if system_prompt is not None:
@@ -557,7 +559,7 @@ def _check_prompts(
             )
     elif prompt is not None:
         _check_templates(reader, prompt, without_chat, at=("prompt",), allow_sample=False)
-    else:
+    elif default_needs_input:
         # The default prompt is the datapoint's input: point at the datapoint, not the spec.
         for datapoint in without_chat:
             if "input" not in datapoint.data:
@@ -604,9 +606,16 @@ def load_spec(path: Path, *, registry: ScorerRegistry, parse_model: ModelParser)
 
     datapoints = _datapoints(reader, needs_output=not models and target is None)
     schema = _check_schema(reader, datapoints)
-    if models:
+    if models or target is not None:
+        # A target may take the rendered prompt too (``prompt``, ``messages``): its
+        # templates are checked like a model's, without requiring the default's input.
         _check_prompts(
-            reader, datapoints, prompt=prompt, system_prompt=system_prompt, messages=messages
+            reader,
+            datapoints,
+            prompt=prompt,
+            system_prompt=system_prompt,
+            messages=messages,
+            default_needs_input=bool(models),
         )
     scorer_configs = _scorer_configs(reader, datapoints)
     bound_scorers = _check_scorers(

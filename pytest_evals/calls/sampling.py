@@ -20,6 +20,7 @@ from ..records import Sample, TokenUsage
 from ..spec.model import Datapoint, EvalSpec, ModelRef
 from ..spec.prompts import build_messages
 from ..spec.references import Target, is_async
+from ..spec.templates import TemplateError
 from ..values import number_problem
 
 T = TypeVar("T")
@@ -57,6 +58,9 @@ class SampleSource:
     spec: EvalSpec
     model: ModelRef | None
     target: Target | None
+    parameters: tuple[str, ...] = ()
+    """What the target asks for by name (``references.target_parameters``); empty: the
+    datapoint as its one positional parameter."""
 
     @property
     def on_engine(self) -> bool:
@@ -155,6 +159,27 @@ def _target_failure(exc: BaseException) -> SampleError:
 _USER_FAILURES = (Exception, SystemExit)
 
 
+def _invoke(target: Target, source: SampleSource, datapoint: Datapoint) -> Any:
+    """Call the target with what it asks for."""
+    if not source.parameters:
+        return target(datapoint.data)
+    chat: list[dict[str, str]] = []
+    if {"prompt", "messages"} & set(source.parameters):
+        try:
+            chat = build_messages(source.spec, datapoint)
+        except TemplateError as exc:
+            raise SampleError(f"the target's prompt can't be rendered: {exc}") from None
+    user = [m["content"] for m in chat if m["role"] == "user"]
+    given = {
+        "item": datapoint.data,
+        "input": datapoint.input,
+        "prompt": user[-1] if user else "",
+        "messages": chat,
+    }
+    by_name: Callable[..., Any] = target
+    return by_name(**{name: given[name] for name in source.parameters})
+
+
 def given_sample(datapoint: Datapoint) -> Sample:
     return Sample(output=datapoint.data["output"])
 
@@ -167,7 +192,9 @@ def produce_here(source: SampleSource, datapoint: Datapoint) -> Sample:
         raise SampleError("the datapoint has no 'output' and the eval no model")
     started = time.perf_counter()
     try:
-        value = source.target(datapoint.data)
+        value = _invoke(source.target, source, datapoint)
+    except SampleError:
+        raise
     except _USER_FAILURES as exc:
         raise _target_failure(exc) from None
     return sample_from_return(value, latency_ms=(time.perf_counter() - started) * 1000)
@@ -181,13 +208,13 @@ async def _async_target(
     async def run() -> Sample:
         started = time.perf_counter()
         try:
-            call = target(datapoint.data)
+            call = _invoke(target, source, datapoint)
             value = await (
                 call if spec.timeout_s is None else asyncio.wait_for(call, spec.timeout_s)
             )
         except asyncio.TimeoutError:
             raise SampleError(f"the target timed out after {spec.timeout_s:g} s") from None
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, SampleError):
             raise
         except BaseException as exc:
             # On the engine's thread no Ctrl-C arrives: a KeyboardInterrupt or SystemExit

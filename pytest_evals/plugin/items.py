@@ -30,7 +30,12 @@ from ..scorers.outcome import RecordContext, completed_record, error_record
 from ..spec.connections import Connection, missing_key_message
 from ..spec.connections_loader import parse_model_ref
 from ..spec.model import Datapoint, EvalSpec, ModelRef
-from ..spec.references import Target, import_target
+from ..spec.references import (
+    Target,
+    UnresolvedReference,
+    import_target,
+    target_parameters,
+)
 from ..wire import RunMeta
 from .state import STATE_KEY, EvalsState
 
@@ -110,6 +115,7 @@ class EvalSpecFile(pytest.File):
             spec = loaded.spec
             models = self._models(spec, connections)
             target = import_target(spec.target, spec_dir=self.path.parent) if spec.target else None
+            parameters = _checked_parameters(spec, target) if target is not None else ()
         except EvalInputError as exc:
             raise self._fail(exc) from None
         self._check_api_keys([*models, *loaded.scorer_models], connections)
@@ -118,7 +124,7 @@ class EvalSpecFile(pytest.File):
             # Registered first so --strict-markers accepts the spec's tags.
             self.config.addinivalue_line("markers", f"{tag}: eval tag from a spec file")
             self.add_marker(tag)
-        yield from self._items(loaded, models, target, connections)
+        yield from self._items(loaded, models, target, parameters, connections)
 
     def _overridden(self, spec: EvalSpec) -> bool:
         """``--evals-model`` applies: the spec calls a model (not a target, not given outputs)."""
@@ -193,6 +199,7 @@ class EvalSpecFile(pytest.File):
         loaded: LoadedSpec,
         models: Sequence[ModelRef],
         target: Target | None,
+        parameters: tuple[str, ...],
         connections: Mapping[str, Connection],
     ) -> Iterator[DatapointItem]:
         spec = loaded.spec
@@ -227,7 +234,9 @@ class EvalSpecFile(pytest.File):
                         )
                     )
                 seen[part] = datapoint.id
-                source = SampleSource(spec, None if datapoint.has_output else model, target)
+                source = SampleSource(
+                    spec, None if datapoint.has_output else model, target, parameters
+                )
                 plan = DatapointPlan(
                     source,
                     datapoint,
@@ -242,6 +251,31 @@ class EvalSpecFile(pytest.File):
                     model=model,
                     connections=judged_only if source.model is None else calls_of[source.model],
                 )
+
+
+def _checked_parameters(spec: EvalSpec, target: Target) -> tuple[str, ...]:
+    """What the target asks for; a prompt the spec writes but the target would never see is
+    refused, not silently dropped."""
+    try:
+        parameters = target_parameters(target)
+    except UnresolvedReference as exc:
+        raise EvalInputError(str(exc), key="target") from None
+    written = [
+        key
+        for key, value in (
+            ("system_prompt", spec.system_prompt),
+            ("prompt", spec.prompt),
+            ("messages", spec.messages),
+        )
+        if value is not None
+    ]
+    if written and not {"prompt", "messages"} & set(parameters):
+        raise EvalInputError(
+            f"the target takes neither 'prompt' nor 'messages', so the spec's '{written[0]}' "
+            "would not be used: declare one of them (def answer(prompt): ...) or drop it",
+            key=written[0],
+        )
+    return parameters
 
 
 def junit_properties(record: ResultRecord) -> list[tuple[str, str]]:

@@ -117,6 +117,39 @@ def import_target(reference: str, *, spec_dir: Path) -> Target:
     return target
 
 
+TARGET_PARAMETERS = ("item", "input", "prompt", "messages")
+
+
+def target_parameters(target: Target) -> tuple[str, ...]:
+    """What a target asks for by name, pytest-style: ``item`` (the datapoint), ``input``,
+    ``prompt`` (the rendered user message), ``messages`` (the whole chat). Empty: it takes
+    the datapoint as its one positional parameter."""
+    try:
+        parameters = inspect.signature(target).parameters.values()
+    except (TypeError, ValueError):
+        return ()
+    named = [
+        p.name
+        for p in parameters
+        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    ]
+    if named == ["item"] or not any(n in TARGET_PARAMETERS for n in named):
+        return ()
+    unknown = [
+        p.name
+        for p in parameters
+        if p.name not in TARGET_PARAMETERS
+        and p.default is inspect.Parameter.empty
+        and p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    ]
+    if unknown:
+        raise UnresolvedReference(
+            f"the target asks for {unknown}, which a target can't be given: it takes "
+            f"{', '.join(TARGET_PARAMETERS)} by name, or the datapoint as its one parameter"
+        )
+    return tuple(n for n in named if n in TARGET_PARAMETERS)
+
+
 def is_async(function: Callable[..., Any]) -> bool:
     """A coroutine function, or a callable object with an ``async def __call__``."""
     return inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(

@@ -206,3 +206,64 @@ def test_what_a_target_returns_is_checked_as_one_error_per_datapoint(
     for kind in kinds:
         assert records[kind]["status"] == "error"
         assert records[kind]["error"].startswith("the target returned "), kind
+
+
+BY_NAME = """
+def by_prompt(prompt):
+    return prompt
+
+def by_messages(messages):
+    return " | ".join(m["role"] + ":" + m["content"] for m in messages)
+
+def by_input_and_item(input, item):
+    return input + "/" + item["id"]
+
+def wants_nothing_known(question):
+    return question
+"""
+
+
+@pytest.mark.parametrize(
+    ("function", "expected"),
+    [
+        ("by_prompt", "Capital of France?"),
+        ("by_messages", "system:Be brief. | user:Capital of France?"),
+        ("by_input_and_item", "France/fr"),
+    ],
+)
+def test_a_target_gets_what_it_asks_for_by_name(
+    pytester: pytest.Pytester, function: str, expected: str
+) -> None:
+    pytester.makepyfile(**{"evals/byname": BY_NAME})
+    spec = (
+        f"target: byname:{function}\nsystem_prompt: Be brief.\n"
+        'prompt: "Capital of {{ input }}?"\n'
+        f"cases:\n  - {{id: fr, input: France, expected: '{expected}'}}\n"
+    )
+    if function == "by_input_and_item":
+        spec = spec.replace("system_prompt: Be brief.\n", "").replace(
+            'prompt: "Capital of {{ input }}?"\n', ""
+        )
+    pytester.makefile(".eval.yaml", **{"evals/named": spec})
+    result = pytester.runpytest("--evals", "evals")
+    result.assert_outcomes(passed=1)
+
+
+def test_a_prompt_the_target_would_never_see_is_refused(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(**{"evals/app": APP})
+    spec = SPEC.format(function="answer") + 'prompt: "Capital of {{ input }}?"\n'
+    pytester.makefile(".eval.yaml", **{"evals/geo": spec})
+    result = pytester.runpytest("--evals", "evals")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        ["*geo.eval.yaml: key 'prompt': the target takes neither 'prompt' nor 'messages'*"]
+    )
+
+
+def test_a_target_asking_for_what_no_target_gets_is_refused(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(**{"evals/byname": BY_NAME.replace("(question)", "(question, prompt)")})
+    spec = "target: byname:wants_nothing_known\ncases:\n  - {id: a, input: x, expected: x}\n"
+    pytester.makefile(".eval.yaml", **{"evals/odd": spec})
+    result = pytester.runpytest("--evals", "evals")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["*key 'target': the target asks for ?'question'?, which*"])
