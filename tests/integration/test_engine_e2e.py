@@ -172,7 +172,6 @@ def test_a_signal_mid_run_leaves_a_cancelled_report(
     assert all(r["status"] == "completed" for r in run["result_items"])
 
 
-@pytest.mark.distributed
 def test_a_quarter_of_429_and_500_and_malformed_bodies_are_absorbed(
     pytester: pytest.Pytester, mode: list[str]
 ) -> None:
@@ -204,7 +203,6 @@ def test_a_quarter_of_429_and_500_and_malformed_bodies_are_absorbed(
     assert faulty == clean
 
 
-@pytest.mark.distributed
 def test_a_budget_over_a_model_without_prices_is_refused_before_any_call(
     pytester: pytest.Pytester, server: FakeOpenAI, mode: list[str]
 ) -> None:

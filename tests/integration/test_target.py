@@ -125,10 +125,8 @@ async def async_exit(item):
     ("function", "extra"),
     [
         ("sync_exit", ""),
-        ("async_interrupt", ""),
-        ("async_interrupt", "timeout_s: 5\n"),
+        ("async_interrupt", "timeout_s: 5\n"),  # in a task of its own: escapes the loop
         ("async_exit", ""),
-        ("async_exit", "timeout_s: 5\n"),
     ],
 )
 def test_a_target_raising_systemexit_or_keyboardinterrupt_errors_only_its_datapoint(
