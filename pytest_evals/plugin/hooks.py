@@ -173,6 +173,19 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> EvalSpecFi
     return None
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Before -k/-m deselect anything: which spec files share a name is a fact of the
+    collection, and the run ids built on it must not change with a selection."""
+    if config.stash.get(STATE_KEY, None) is None:
+        return
+    from .items import separate_namesakes
+
+    separate_namesakes(items, config.rootpath)
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Count each run's items after deselection: the size every report is measured by."""
     state = session.config.stash.get(STATE_KEY, None)

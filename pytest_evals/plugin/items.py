@@ -291,8 +291,24 @@ def junit_properties(record: ResultRecord) -> list[tuple[str, str]]:
     ]
 
 
-def run_id(spec: EvalSpec, model: ModelRef | None) -> str:
-    return spec.name if model is None else f"{spec.name}[{model.label}]"
+def run_id(spec: EvalSpec, model: ModelRef | None, *, where: str | None = None) -> str:
+    """``NAME``, ``NAME[CONN/MODEL]``; with ``where`` (the spec's path, when another spec
+    file of the session has the same name) ``NAME (PATH)`` so each file is its own run."""
+    name = spec.name if where is None else f"{spec.name} ({where})"
+    return name if model is None else f"{name}[{model.label}]"
+
+
+def separate_namesakes(items: Sequence[pytest.Item], root: Path) -> None:
+    """Give the items of spec files that share a ``name`` run ids naming their file: one
+    run and one gate per spec file, never two files' records merged under one gate."""
+    paths: dict[str, set[Path]] = {}
+    evals = [item for item in items if isinstance(item, DatapointItem)]
+    for item in evals:
+        paths.setdefault(item.spec.name, set()).add(item.spec.path)
+    for item in evals:
+        if len(paths[item.spec.name]) > 1:
+            where = display_path(item.spec.path, root)
+            item.run_id = run_id(item.spec, item.model, where=where)
 
 
 class DatapointItem(pytest.Item):

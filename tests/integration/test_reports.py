@@ -279,3 +279,27 @@ def test_reports_keep_datapoint_and_spec_order_under_xdist(pytester: pytest.Pyte
     runs = load_json(pytester.path / "out.json")["runs"]
     assert [r["name"] for r in runs] == ["a_first", "b_second"]
     assert [r["datapoint_id"] for r in runs[1]["result_items"]] == [f"d{i:02d}" for i in range(24)]
+
+
+@pytest.mark.distributed
+def test_two_spec_files_with_one_name_are_two_runs_with_two_gates(
+    pytester: pytest.Pytester, mode: list[str]
+) -> None:
+    missing = "".join(
+        f"  - {{id: d{i}, output: x, expected: {'x' if i else 'y'}}}\n" for i in range(4)
+    )
+    holding = "".join(f"  - {{id: d{i}, output: x, expected: x}}\n" for i in range(10))
+    pytester.makefile(
+        ".eval.yaml", **{"evals/en/qa": f"cases:\n{missing}", "evals/fr/qa": f"cases:\n{holding}"}
+    )
+    result = pytester.runpytest("--evals", "evals", *ALL_REPORTS, *mode)
+    result.assert_outcomes(passed=13, failed=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*GATE FAILED qa (evals/en/qa.eval.yaml): pass rate 75.0%*"])
+    runs = load_json(pytester.path / "out.json")["runs"]
+    assert [(r["id"], r["total"], r["summary"]["passed"]) for r in runs] == [
+        ("qa (evals/en/qa.eval.yaml)", 4, 3),
+        ("qa (evals/fr/qa.eval.yaml)", 10, 10),
+    ]
+    markdown = (pytester.path / "summary.md").read_text()
+    assert "evals/en/qa.eval.yaml" in markdown and "evals/fr/qa.eval.yaml" in markdown
