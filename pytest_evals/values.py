@@ -46,6 +46,20 @@ def number_problem(
     return None
 
 
+def is_json_data(value: Any) -> bool:
+    """Only JSON's types, finite numbers, string keys: what a record, a report and
+    pytest-xdist can carry as it is."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list):
+        return all(is_json_data(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and is_json_data(v) for k, v in value.items())
+    return False
+
+
 def json_value(value: Any) -> Any:
     """``value`` with only JSON's types in it: what YAML adds (dates and times as ISO 8601
     text, binary as base64, sets and tuples as lists, non-string keys as text) made plain, so

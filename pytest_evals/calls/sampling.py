@@ -8,7 +8,6 @@ target runs where the item runs, so pytest captures its output (``produce_here``
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import Future
@@ -21,7 +20,7 @@ from ..spec.model import Datapoint, EvalSpec, ModelRef
 from ..spec.prompts import build_messages
 from ..spec.references import Target, is_async
 from ..spec.templates import TemplateError
-from ..values import number_problem
+from ..values import is_json_data, number_problem
 
 T = TypeVar("T")
 
@@ -77,19 +76,6 @@ class SampleSource:
         return f"{self.spec.path}::{who}"
 
 
-def _plain(value: Any) -> bool:
-    """Only JSON's types: what a record, a report and pytest-xdist can carry."""
-    if value is None or isinstance(value, (str, bool, int)):
-        return True
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, list):
-        return all(_plain(v) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
-    return False
-
-
 def _returned(problem: str) -> SampleError:
     return SampleError(
         f"the target returned {problem}; a target returns a string, or a mapping with "
@@ -134,11 +120,11 @@ def sample_from_return(value: Any, *, latency_ms: float) -> Sample:
         if cost is not None and number_problem(cost, minimum=0) is not None:
             raise _returned(f"cost {cost!r}, not a number of USD >= 0")
         metadata = value.get("metadata") or {}
-        if not isinstance(metadata, Mapping) or not _plain(dict(metadata)):
+        if not isinstance(metadata, Mapping) or not is_json_data(dict(metadata)):
             raise _returned(f"metadata {metadata!r}, not a mapping of JSON values")
     if output is None:
         raise _returned("None as its output")
-    if not _plain(output):
+    if not is_json_data(output):
         raise _returned(f"an output of type {type(output).__name__}, which is not JSON data")
     return Sample(
         output=output,
@@ -160,7 +146,7 @@ _USER_FAILURES = (Exception, SystemExit)
 
 
 def _invoke(target: Target, source: SampleSource, datapoint: Datapoint) -> Any:
-    """Call the target with what it asks for."""
+    """Call ``target`` (the source's) with what it asks for."""
     if not source.parameters:
         return target(datapoint.data)
     chat: list[dict[str, str]] = []
@@ -180,14 +166,10 @@ def _invoke(target: Target, source: SampleSource, datapoint: Datapoint) -> Any:
     return by_name(**{name: given[name] for name in source.parameters})
 
 
-def given_sample(datapoint: Datapoint) -> Sample:
-    return Sample(output=datapoint.data["output"])
-
-
 def produce_here(source: SampleSource, datapoint: Datapoint) -> Sample:
     """The sample of a datapoint whose output is given or whose target is sync."""
     if datapoint.has_output:
-        return given_sample(datapoint)
+        return Sample(output=datapoint.data["output"])
     if source.target is None:
         raise SampleError("the datapoint has no 'output' and the eval no model")
     started = time.perf_counter()

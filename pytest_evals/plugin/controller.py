@@ -35,8 +35,8 @@ def _write_markdown(path: Path, text: str) -> None:
     """Written anew, or appended to when ``path`` is the file GitHub names in
     ``$GITHUB_STEP_SUMMARY``: a job's steps add their summaries to one page."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    appending = bool(step_summary) and Path(step_summary).resolve() == path.resolve()  # type: ignore[arg-type]
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY") or ""
+    appending = bool(step_summary) and Path(step_summary).resolve() == path.resolve()
     with path.open("a" if appending else "w", encoding="utf-8") as handle:
         handle.write(text)
 

@@ -83,10 +83,6 @@ class XdistBridge:
         return WindowedLoadScheduling(config, log, window=self.window())
 
 
-def is_worker(config: pytest.Config) -> bool:
-    return hasattr(config, "workerinput")
-
-
 def worker_shared_dir(config: pytest.Config) -> Path | None:
     """The session folder the controller handed this worker, if this is a worker."""
     workerinput = getattr(config, "workerinput", None)
