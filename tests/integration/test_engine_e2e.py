@@ -203,6 +203,7 @@ def test_a_quarter_of_429_and_500_and_malformed_bodies_are_absorbed(
     assert faulty == clean
 
 
+@pytest.mark.distributed
 def test_a_budget_over_a_model_without_prices_is_refused_before_any_call(
     pytester: pytest.Pytester, server: FakeOpenAI, mode: list[str]
 ) -> None:

@@ -233,6 +233,7 @@ def test_collect_only_leaves_the_reports_of_the_last_run_alone(pytester: pytest.
     ) == before
 
 
+@pytest.mark.distributed
 def test_a_report_that_cannot_be_written_is_one_line_and_the_others_are_written(
     pytester: pytest.Pytester, mode: list[str]
 ) -> None:
