@@ -28,6 +28,8 @@ RUN_KEYS = {
     "status",
     "progress",
     "total",
+    "kept",
+    "crashed",
     "config",
     "scorers",
     "result_items",

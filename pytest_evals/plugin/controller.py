@@ -10,10 +10,11 @@ import os
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from ..records import ResultRecord
 from ..reporting import (
     GateVerdict,
     RunBook,
@@ -27,6 +28,10 @@ from ..reporting import (
 )
 from ..wire import carried
 from .options import EvalsSettings
+from .rerun import STORE_KEY, KeptResults, keep_earlier_results, updated_store
+
+if TYPE_CHECKING:
+    from .manifest import Manifest, PlannedItem
 
 _RESULT_EXIT_CODES = (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
 
@@ -45,16 +50,43 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
+def _rerun_flag(config: pytest.Config) -> str | None:
+    """``--lf`` or ``--sw`` when pytest runs only some datapoints again, else None."""
+    if getattr(config.option, "lf", False):
+        return "--lf"
+    if getattr(config.option, "stepwise", False) or getattr(config.option, "stepwise_skip", False):
+        return "--sw"
+    return None
+
+
+def _crash_message(report: pytest.TestReport) -> str:
+    # xdist's own line ("worker 'gw0' crashed while running ..."), without the platform
+    # header it puts above it in the terminal.
+    text = report.longrepr if isinstance(report.longrepr, str) else report.longreprtext
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "its worker crashed"
+
+
 def _stopped_early(session: pytest.Session) -> bool:
     """``-x`` / ``--maxfail`` set ``shouldfail``; plugins and ``--sw`` set ``shouldstop``."""
     return bool(session.shouldstop) or bool(session.shouldfail)
 
 
 class EvalsController:
-    def __init__(self, config: pytest.Config, settings: EvalsSettings) -> None:
+    def __init__(
+        self,
+        config: pytest.Config,
+        settings: EvalsSettings,
+        manifest: Callable[[], Manifest | None],
+    ) -> None:
+        """``manifest``: what collection planned (``manifest``), None until it is known."""
         self.config = config
         self.settings = settings
+        self._find_manifest = manifest
+        self._manifest: Manifest | None = None
         self.book = RunBook()
+        self.tests_ran = False
+        self.kept: KeptResults | None = None
         self.non_eval_failures = 0
         self.collection_errors = 0
         self.unwritten: list[str] = []
@@ -64,13 +96,45 @@ class EvalsController:
         self.verdicts: list[GateVerdict] = []
         self.finished = False
 
+    def manifest(self) -> Manifest | None:
+        if self._manifest is None:
+            self._manifest = self._find_manifest()
+        return self._manifest
+
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.tests_ran = True
         found = carried(report)
         if found is not None:
             self.book.add_record(found.run, found.record, position=found.position)
+            return
+        planned = self._crashed_datapoint(report)
+        if planned is not None:
+            self._record_crash(report, planned)
         elif report.failed:
             self.non_eval_failures += 1
+
+    def _crashed_datapoint(self, report: pytest.TestReport) -> PlannedItem | None:
+        """The datapoint of a report pytest-xdist made up for an item whose worker died."""
+        if report.when != "???" or not report.failed:  # type: ignore[comparison-overlap]
+            return None
+        manifest = self.manifest()
+        return None if manifest is None else manifest.items.get(report.nodeid)
+
+    def _record_crash(self, report: pytest.TestReport, planned: PlannedItem) -> None:
+        manifest = self.manifest()
+        assert manifest is not None
+        meta = manifest.runs[planned.run_id].meta
+        record = ResultRecord(
+            datapoint_id=planned.datapoint_id,
+            eval=meta["name"],
+            model=meta["model"],
+            input=None,
+            expected=None,
+            status="error",
+            error=f"{_crash_message(report)}: the datapoint's result is lost",
+        )
+        self.book.add_record(meta, record.to_dict(), position=planned.position, crashed=True)
 
     @pytest.hookimpl
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -81,7 +145,14 @@ class EvalsController:
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         interrupted = exitstatus not in _RESULT_EXIT_CODES or _stopped_early(session)
-        self.book.finish(interrupted=interrupted, now=_now())
+        manifest = self.manifest()
+        if manifest is not None:
+            for planned in manifest.runs.values():
+                self.book.plan(planned.meta, now=self.started_at)
+            if _rerun_flag(self.config) and self._cache() is not None:
+                stored = self._cache().get(STORE_KEY, None)  # type: ignore[union-attr]
+                self.kept = keep_earlier_results(self.book, manifest, stored)
+        self.book.finish(interrupted=interrupted, now=_now(), tests_ran=self.tests_ran)
         runs = self.book.runs
         self.summaries = {run.id: summarize(run.records) for run in runs}
         self.verdicts = [
@@ -97,6 +168,17 @@ class EvalsController:
         if runs and session.exitstatus in _RESULT_EXIT_CODES:
             session.exitstatus = self._exit_status(session)
         self._write_reports(session)
+        self._store_results(manifest)
+
+    def _cache(self) -> pytest.Cache | None:
+        return getattr(self.config, "cache", None)
+
+    def _store_results(self, manifest: Manifest | None) -> None:
+        """Each datapoint's latest result, where pytest keeps what --lf reads."""
+        cache = self._cache()
+        if cache is None or manifest is None or self.config.option.collectonly:
+            return
+        cache.set(STORE_KEY, updated_store(cache.get(STORE_KEY, None), self.book, manifest))
 
     def _exit_status(self, session: pytest.Session) -> pytest.ExitCode:
         # A spec or module that did not collect is a check that did not run: never green,
@@ -164,6 +246,9 @@ class EvalsController:
         terminalreporter.write_sep("=", "evals summary")
         for line in summary_lines(self.book.runs, self.summaries, self.verdicts, width=width):
             terminalreporter.write_line(line)
+        flag = _rerun_flag(self.config)
+        if self.kept is not None and flag is not None and (self.kept.kept or self.kept.missing):
+            terminalreporter.write_line(self.kept.line(flag))
         for line in self.unwritten:
             terminalreporter.write_line(line, red=True, bold=True)
         if self.collection_errors:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from ..redact import redact
+
 # PyYAML's C extension keeps references to the first yaml.nodes it saw, so yaml must not be
 # imported afresh inside a session that pytester later unwinds (its in-process runs restore
 # sys.modules); loading it with the plugin keeps one copy for the whole process.
@@ -28,6 +30,7 @@ from .state import STATE_KEY, EvalsState
 
 if TYPE_CHECKING:
     from .items import EvalSpecFile
+    from .manifest import Manifest
     from .prefetch import Prefetcher
 
 # Only options and state load with pytest: the plugin is inert unless --evals (or a spec
@@ -38,6 +41,8 @@ _XDIST_BRIDGE_NAME = "pytest-evals-xdist"
 _PREFETCH_KEY: pytest.StashKey[Prefetcher] = pytest.StashKey()
 _SIGTERM_KEY = pytest.StashKey[Any]()
 _OWNED_DIR_KEY = pytest.StashKey[Path]()
+_MANIFEST_KEY: pytest.StashKey[Manifest] = pytest.StashKey()
+"""What this process collected, when it is the controller and collects itself."""
 
 
 def _raise_keyboard_interrupt(signum: int, frame: Any) -> None:
@@ -127,13 +132,24 @@ def pytest_configure(config: pytest.Config) -> None:
             registry=registry
         ),
     )
-    config.stash[STATE_KEY] = EvalsState(settings, services, explicit_files=explicit)
+    config.stash[STATE_KEY] = EvalsState(
+        settings, services, explicit_files=explicit, shared_dir=shared_dir
+    )
     if settings.active:
         _add_collection_args(config, settings.paths)
     if not hasattr(config, "workerinput"):
         from .controller import EvalsController
 
-        config.pluginmanager.register(EvalsController(config, settings), _CONTROLLER_NAME)
+        def manifest() -> Manifest | None:
+            own = config.stash.get(_MANIFEST_KEY, None)
+            if own is not None:
+                return own
+            from .manifest import read_worker_manifest
+
+            return read_worker_manifest(shared_dir)
+
+        controller = EvalsController(config, settings, manifest)
+        config.pluginmanager.register(controller, _CONTROLLER_NAME)
         if config.pluginmanager.hasplugin("xdist"):
             from .xdist import XdistBridge
 
@@ -201,6 +217,15 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             limits.update(item.concurrency_limits())
     state.run_totals = totals
     state.prefetch_window = window_for(limits, state.settings.concurrency)
+    from .manifest import Manifest, write_worker_manifest
+
+    manifest = Manifest.of(session.items, totals)
+    workerinput = getattr(session.config, "workerinput", None)
+    if workerinput is None:
+        session.config.stash[_MANIFEST_KEY] = manifest
+    elif manifest.runs and state.shared_dir is not None:
+        # The controller under xdist collects nothing: it learns the runs from here.
+        write_worker_manifest(state.shared_dir, workerinput["workerid"], manifest)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -228,6 +253,21 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         state.services.cancel_calls()
 
 
+def _redact_report(report: pytest.TestReport, secrets: tuple[str, ...]) -> None:
+    """API keys out of what the target and scorers printed or logged (pytest shows it, JUnit
+    keeps it) and out of any traceback; the record is redacted where it is made."""
+    if not secrets:
+        return
+    report.sections = [(title, redact(text, secrets)) for title, text in report.sections]
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple):  # a skip: (path, line, reason)
+        report.longrepr = (longrepr[0], longrepr[1], redact(longrepr[2], secrets))
+    elif longrepr is not None:
+        text = str(longrepr)
+        if any(secret in text for secret in secrets):
+            report.longrepr = redact(text, secrets)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
@@ -244,6 +284,7 @@ def pytest_runtest_makereport(
         # pytest shows setup errors as tracebacks, bypassing repr_failure; a broken call
         # reads better as the datapoint and the provider's or target's message.
         report.longrepr = item.repr_failure(call.excinfo)
+    _redact_report(report, state.services.secrets())
     record = item.record
     if record is None:
         return report

@@ -243,9 +243,14 @@ class EvalSpecFile(pytest.File):
                     repeat=1 if datapoint.has_output else (settings.repeat or spec.repeat),
                     scorers=loaded.scorers,
                 )
+                name = f"{spec.name}[{part}]"
                 yield DatapointItem.from_parent(
                     self,
-                    name=f"{spec.name}[{part}]",
+                    name=name,
+                    # Given as text, so pytest 9 parses it as it parses the ids it stores for
+                    # --lf/--ff/--sw (names and params apart); built from the parent, the
+                    # id would keep "[...]" in the name and never match them.
+                    nodeid=f"{self.nodeid}::{name}",
                     plan=plan,
                     position=position,
                     model=model,

@@ -19,6 +19,8 @@ class EvalsState:
     services: Services
     explicit_files: frozenset[Path] = frozenset()
     """Spec files named on the command line: collected even outside ``--evals`` paths."""
+    shared_dir: Path | None = None
+    """The folder every process of the session shares."""
     run_totals: dict[str, int] = field(default_factory=dict)
     """Items per run after deselection, counted when collection finishes."""
     prefetch_window: int = 2 * DEFAULT_IN_FLIGHT

@@ -64,6 +64,10 @@ def gate(verdict: GateVerdict | None) -> str:
     if verdict is None:
         return NA
     strict = " (strict)" if verdict.strict else ""
+    if verdict.run_failure is not None:
+        return "FAIL (the run failed)"
+    if verdict.not_run is not None:
+        return "FAIL (not run)"
     if verdict.measured is None:
         return f"PASS (no datapoints){strict}"
     if verdict.holds:
@@ -72,12 +76,16 @@ def gate(verdict: GateVerdict | None) -> str:
 
 
 def status_note(run: Run) -> str:
-    """Empty for a completed run; otherwise why its numbers may be partial."""
-    if run.status == "completed":
-        return ""
-    if run.status == "failed":
-        return "failed: every datapoint errored"
-    return f"{run.status} at {run.progress:,}/{run.total:,}"
+    """Empty for a completed run of this session's results alone; otherwise why its numbers
+    may be partial, or where some of them come from."""
+    notes = []
+    if run.failure is not None:
+        notes.append(f"failed: {run.failure}")
+    elif run.status != "completed":
+        notes.append(f"{run.status} at {run.progress:,}/{run.total:,}")
+    if run.kept:
+        notes.append(f"{run.kept:,} kept from earlier sessions")
+    return "; ".join(notes)
 
 
 def by_run_id(verdicts: Iterable[GateVerdict]) -> dict[str, GateVerdict]:

@@ -24,8 +24,12 @@ class GateVerdict:
     errored_datapoints: int
     datapoints: int = 0
     strict: bool = False
-    all_errored: bool = False
-    """Every datapoint errored (the run ``failed``): the gate fails whatever its rate."""
+    run_failure: str | None = None
+    """Why the run ``failed`` (every datapoint errored, a worker crashed): the gate fails
+    whatever its rate."""
+    not_run: str | None = None
+    """The run's status (``pending``, ``cancelled``) when not one of its datapoints ran:
+    nothing was measured, and an eval that never ran is no eval that held."""
 
     @property
     def passed_datapoints(self) -> int:
@@ -39,8 +43,10 @@ class GateVerdict:
             f"{self.failed_datapoints} failed, {self.errored_datapoints} errored)"
         )
         mode = " under --evals-strict" if self.strict else ""
-        if self.all_errored:
-            return f"GATE FAILED {self.run_id}: every datapoint errored, the run failed {counts}"
+        if self.run_failure is not None:
+            return f"GATE FAILED {self.run_id}: {self.run_failure}, the run failed {counts}"
+        if self.not_run is not None:
+            return f"GATE FAILED {self.run_id}: the run is {self.not_run}, no datapoint ran"
         if self.measured is None:
             return f"GATE PASSED {self.run_id}: no datapoints to measure{mode}"
         verb, op = ("PASSED", "≥") if self.holds else ("FAILED", "<")
@@ -59,13 +65,17 @@ def evaluate_gate(
     Under ``strict`` every datapoint must pass (required 100%). A run without datapoints holds
     vacuously (measured ``None``): there is nothing that failed to report. A run whose every
     datapoint errored (status ``failed``) fails, whatever its ``pass_rate``: nothing was
-    measured, and ``pass_rate: 0`` must not turn a dead server green.
+    measured, and ``pass_rate: 0`` must not turn a dead server green; nor does a run that lost
+    a datapoint to a crashed worker hold, nor one none of whose datapoints ran (``pending``,
+    ``cancelled``).
     """
     required = 1.0 if strict else max(run.pass_rate_required, fail_under or 0.0)
     datapoints = int(summary.get("datapoints") or 0)
     failed = int(summary.get("failed") or 0)
     errored = int(summary.get("errored") or 0)
     measured: float | None = summary.get("pass_rate")
+    never_ran = datapoints == 0 and run.total > 0 and run.status in ("pending", "cancelled")
+    not_run = run.status if never_ran else None
     if measured is None or datapoints == 0:
         holds = True
         measured = None
@@ -74,17 +84,17 @@ def evaluate_gate(
         holds = failed == 0 and errored == 0
     else:
         holds = measured >= required - EPSILON
-    all_errored = run.status == "failed"
     return GateVerdict(
         run_id=run.id,
         required=required,
         measured=measured,
-        holds=holds and not all_errored,
+        holds=holds and run.failure is None and not_run is None,
         failed_datapoints=failed,
         errored_datapoints=errored,
         datapoints=datapoints,
         strict=strict,
-        all_errored=all_errored,
+        run_failure=run.failure,
+        not_run=not_run,
     )
 
 

@@ -55,6 +55,8 @@ def _run_dict(run: Run, summary: Mapping[str, Any], verdict: GateVerdict | None)
         "status": run.status,
         "progress": run.progress,
         "total": run.total,
+        "kept": run.kept,
+        "crashed": run.crashed,
         "config": run.config,
         "scorers": run.scorers,
         "result_items": run.records,

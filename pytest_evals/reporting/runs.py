@@ -35,10 +35,24 @@ class Run:
     records: list[RecordData] = field(default_factory=list)
     finished_at: str | None = None
     status: RunStatus = "pending"
+    kept: int = 0
+    """Records kept from an earlier session (``--lf``/``--sw`` re-ran only the others)."""
+    crashed: int = 0
+    """Datapoints whose process died while running them (an xdist worker crash)."""
 
     @property
     def progress(self) -> int:
         return len(self.records)
+
+    @property
+    def failure(self) -> str | None:
+        """Why the run ``failed``: its results can't be trusted whatever its pass rate."""
+        if self.status != "failed":
+            return None
+        if self.crashed:
+            lost = "a datapoint" if self.crashed == 1 else f"{self.crashed:,} datapoints"
+            return f"a worker crashed while running {lost}"
+        return "every datapoint errored"
 
     @classmethod
     def from_meta(cls, meta: RunMeta, *, created_at: str) -> Run:
@@ -75,6 +89,8 @@ class Run:
             records=[dict(r) for r in entry.get("result_items") or []],
             finished_at=entry.get("finished_at"),
             status=entry.get("status", "completed"),
+            kept=int(entry.get("kept") or 0),
+            crashed=int(entry.get("crashed") or 0),
         )
 
 
@@ -116,6 +132,17 @@ class RunBook:
     def get(self, run_id: str) -> Run | None:
         return self._runs.get(run_id)
 
+    def plan(self, run_meta: RunMeta, *, now: str = "") -> Run:
+        """The run ``run_meta`` describes, created (``pending``, no records) if this is its
+        first sight: collected runs are reported even if none of their datapoints ran."""
+        run = self._runs.get(run_meta["id"])
+        if run is None:
+            run = Run.from_meta(run_meta, created_at=now or _utc_now())
+            self._runs[run.id] = run
+            self._positions[run.id] = {}
+            self._order[run.id] = {}
+        return run
+
     def add_record(
         self,
         run_meta: RunMeta | RunRef,
@@ -123,38 +150,52 @@ class RunBook:
         *,
         position: int | None = None,
         now: str = "",
+        crashed: bool = False,
     ) -> Run:
         """Files ``record`` under the run ``run_meta`` describes, creating the run on first
         sight; ``now`` (ISO-8601) becomes its ``created_at`` then. ``position`` is the
-        datapoint's place in its spec: ``finish`` orders each run's records by it."""
+        datapoint's place in its spec: ``finish`` orders each run's records by it.
+        ``crashed``: the record stands for a datapoint whose process died; the run fails."""
         run_id = run_meta["id"]
         run = self._runs.get(run_id)
         if run is None:
             if "name" not in run_meta:
                 raise ValueError(f"run {run_id!r} was named before it was described")
-            run = Run.from_meta(run_meta, created_at=now or _utc_now())  # type: ignore[arg-type]
-            self._runs[run_id] = run
-            self._positions[run_id] = {}
-            self._order[run_id] = {}
+            run = self.plan(run_meta, now=now)  # type: ignore[arg-type]
         run.status = "running"
-        positions = self._positions[run_id]
+        run.crashed += crashed
+        self._file(run, record, position)
+        return run
+
+    def keep(self, run_meta: RunMeta, record: RecordData, *, position: int) -> Run:
+        """Adds a datapoint's record from an earlier session, one this session did not
+        re-run: it counts towards the run's total and its gate like any other."""
+        run = self.plan(run_meta)
+        run.kept += 1
+        run.total += 1
+        self._file(run, record, position)
+        return run
+
+    def _file(self, run: Run, record: RecordData, position: int | None) -> None:
+        positions = self._positions[run.id]
         key = str(record.get("datapoint_id"))
         if position is not None:
-            self._order[run_id][key] = position
+            self._order[run.id][key] = position
         # The report's dict is ours to keep: copying it would double the memory of a run.
         if key in positions:
             run.records[positions[key]] = record
         else:
             positions[key] = len(run.records)
             run.records.append(record)
-        return run
 
-    def finish(self, *, interrupted: bool, now: str) -> None:
+    def finish(self, *, interrupted: bool, now: str, tests_ran: bool = True) -> None:
         """Fixes every run's final status.
 
-        ``cancelled``: the session was interrupted before the run got all its datapoints
-        (its records are kept). ``failed``: the run could not produce a single scored sample
-        (every record errored). ``completed`` otherwise — whether its gate holds is a separate
+        ``failed``: a datapoint's process crashed, or the run could not produce a single
+        scored sample (every record errored). ``cancelled``: the session was cut short after
+        tests began to run, before the run got all its datapoints (its records are kept).
+        ``pending``: the same, but the session ended before any test ran (a collection error
+        interrupted it). ``completed`` otherwise — whether its gate holds is a separate
         verdict, not a run status.
 
         Runs are then in spec-path order (then model), and each run's records in its
@@ -172,8 +213,10 @@ class RunBook:
                     str(r.get("datapoint_id")): i for i, r in enumerate(run.records)
                 }
             run.finished_at = now
-            if interrupted and run.progress < run.total:
-                run.status = "cancelled"
+            if run.crashed:
+                run.status = "failed"
+            elif interrupted and run.progress < run.total:
+                run.status = "cancelled" if tests_ran else "pending"
             elif run.records and all(r.get("status") == "error" for r in run.records):
                 run.status = "failed"
             else:

@@ -125,17 +125,24 @@ def test_x_stops_and_cancels_calls_ahead(project: pytest.Pytester, server: FakeO
 @pytest.mark.distributed
 def test_budget_stop(project: pytest.Pytester, server: FakeOpenAI, mode: list[str]) -> None:
     # 1000 USD per million tokens, ~5 tokens a call: each call costs about $0.005.
+    later = "cases:\n" + "".join(f"  - {{id: d{i}, output: x, expected: x}}\n" for i in range(N))
+    project.makefile(".eval.yaml", **{"evals/later": later})
     result = project.runpytest(
         "--evals", "evals", "--evals-cache", "off", "--evals-max-cost", "0.02",
         "--evals-json", "out.json", *mode,
     )  # fmt: skip
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines(["*Interrupted: --evals-max-cost 0.02 reached*"])
-    run = load_json(project.path / "out.json")["runs"][0]
+    runs = {r["name"]: r for r in load_json(project.path / "out.json")["runs"]}
+    run = runs["echo"]
     assert run["status"] == "cancelled"
     completed = [r for r in run["result_items"] if r["status"] == "completed"]
     assert completed and run["progress"] < N
     assert server.request_count < N
+    # The eval the stop came before is in the report too, not missing.
+    assert runs["later"]["status"] == "cancelled" and runs["later"]["progress"] < N
+    if not mode:
+        assert runs["later"]["progress"] == 0
 
 
 def _start(project: pytest.Pytester) -> subprocess.Popen[str]:

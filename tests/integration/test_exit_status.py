@@ -69,3 +69,64 @@ def test_a_run_whose_every_datapoint_errored_fails_whatever_its_pass_rate(
     assert runs["dead"]["status"] == "failed"
     assert runs["dead"]["summary"]["gate"]["holds"] is False
     assert runs["good"]["summary"]["gate"]["holds"] is True
+
+
+MISSES_FIRST = "cases:\n  - {id: a, output: x, expected: y}\n  - {id: b, output: x, expected: x}\n"
+
+
+def test_an_eval_stopped_before_it_started_is_a_cancelled_run_in_the_report(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makefile(".eval.yaml", **{"evals/first": MISSES_FIRST, "evals/second": GOOD})
+    result = pytester.runpytest("--evals", "evals", "-x", "--evals-json", "out.json")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    runs = {r["name"]: r for r in load_json(pytester.path / "out.json")["runs"]}
+    assert (runs["first"]["status"], runs["first"]["progress"]) == ("cancelled", 1)
+    second = runs["second"]
+    assert (second["status"], second["progress"], second["total"]) == ("cancelled", 0, 1)
+    assert second["result_items"] == [] and second["summary"]["gate"]["holds"] is False
+    result.stdout.fnmatch_lines(
+        ["second  (cancelled at 0/1)*gate FAIL (not run)", "*GATE FAILED second: the run is "
+         "cancelled, no datapoint ran"]
+    )  # fmt: skip
+
+
+def test_evals_of_a_session_a_collection_error_interrupted_are_pending_runs(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makefile(".eval.yaml", **{"evals/good": GOOD, "evals/broken": BROKEN})
+    result = pytester.runpytest("--evals", "evals", "--evals-json", "out.json")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    (run,) = load_json(pytester.path / "out.json")["runs"]
+    assert (run["name"], run["status"], run["progress"], run["total"]) == ("good", "pending", 0, 1)
+
+
+def test_a_datapoint_whose_worker_crashed_is_an_error_and_its_run_failed(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        **{
+            "evals/app": "import os\n\ndef answer(item):\n"
+            "    if item['id'] == 'boom':\n        os._exit(3)\n    return item['expected']\n"
+        }
+    )
+    cases = "".join(f"  - {{id: {i}, input: x, expected: x}}\n" for i in ("a", "boom", "c", "d"))
+    pytester.makefile(
+        ".eval.yaml",
+        **{
+            "evals/crashy": f"target: app:answer\npass_rate: 0.5\ncases:\n{cases}",
+            "evals/good": GOOD,
+        },
+    )
+    result = pytester.runpytest("--evals", "evals", "-n", "2", "--evals-json", "out.json")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        ["*GATE FAILED crashy: a worker crashed while running a datapoint, the run failed*"]
+    )
+    runs = {r["name"]: r for r in load_json(pytester.path / "out.json")["runs"]}
+    crashy = runs["crashy"]
+    assert (crashy["status"], crashy["progress"], crashy["crashed"]) == ("failed", 4, 1)
+    boom = {r["datapoint_id"]: r for r in crashy["result_items"]}["boom"]
+    assert boom["status"] == "error"
+    assert "crashed while running 'evals/crashy.eval.yaml::crashy[boom]'" in boom["error"]
+    assert runs["good"]["status"] == "completed"

@@ -275,10 +275,15 @@ def test_a_plugin_provider_kind(pytester: pytest.Pytester, mode: list[str]) -> N
 
 
 LEAKY = """
+import logging
 import os
+import sys
 
 def answer(item):
     key = os.environ["LOCAL_KEY"]
+    print("printed " + key)
+    sys.stderr.write("written " + key + "\\n")
+    logging.getLogger("app").warning("logged " + key)
     if item["input"] == "raise":
         raise RuntimeError("could not call with key " + key)
     return "the key is " + key
@@ -300,7 +305,9 @@ def test_a_key_user_code_puts_in_an_error_output_or_reason_is_redacted(
         "cases:\n  - {id: raising, input: raise}\n  - {id: telling, input: tell}\n"
     )
     pytester.makefile(".eval.yaml", **{"evals/leak": spec})
-    result = pytester.runpytest("--evals", "evals", *ALL_REPORTS, "-rA", *mode)
+    result = pytester.runpytest(
+        "--evals", "evals", *ALL_REPORTS, "-rA", "-o", "junit_logging=all", *mode
+    )
     result.assert_outcomes(failed=1, errors=1)
     texts = {
         "stdout": result.stdout.str(),
@@ -313,3 +320,6 @@ def test_a_key_user_code_puts_in_an_error_output_or_reason_is_redacted(
     assert "could not call with key [REDACTED]" in texts["json"]
     assert "the key is [REDACTED]" in texts["json"]
     assert "scorer saw [REDACTED]" in texts["json"]
+    # What the target printed and logged, as pytest shows it and JUnit keeps it.
+    for shown in ("printed [REDACTED]", "written [REDACTED]", "logged [REDACTED]"):
+        assert shown in texts["stdout"] and shown in texts["junit"], shown

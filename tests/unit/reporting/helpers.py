@@ -98,6 +98,7 @@ def make_run(
 ) -> Run:
     book = RunBook()
     meta = run_meta(run_id, total=len(records) if total is None else total, pass_rate=pass_rate)
+    book.plan(meta, now="2025-01-01T00:00:00.000+00:00")
     for item in records:
         book.add_record(meta, item, now="2025-01-01T00:00:00.000+00:00")
     book.finish(interrupted=interrupted, now="2025-01-01T00:01:00.000+00:00")

@@ -163,3 +163,14 @@ def test_a_run_whose_every_datapoint_errored_fails_even_at_pass_rate_zero() -> N
     assert not verdict.holds
     assert verdict.line().startswith(f"GATE FAILED {run.id}: every datapoint errored")
     assert not session_exit_ok([verdict], non_eval_failures=0)
+
+
+def test_a_run_none_of_whose_datapoints_ran_does_not_hold() -> None:
+    run = make_run([], total=3, interrupted=True)
+    assert run.status == "cancelled"
+    verdict = evaluate_gate(run, summarize(run.records), fail_under=None, strict=False)
+    assert not verdict.holds
+    assert (
+        verdict.line()
+        == "GATE FAILED capitals[local/gpt-4o-mini]: the run is cancelled, no datapoint ran"
+    )

@@ -116,3 +116,34 @@ def test_finish_orders_runs_by_spec_path_and_records_by_datapoint() -> None:
     # Positions follow the new order: a later record replaces the right one.
     book.add_record(later, record("2", passed=False), position=1)
     assert [r["passed"] for r in book.get("z-run").records] == [True, False, True]  # type: ignore[union-attr]
+
+
+def test_a_run_that_lost_a_datapoint_to_a_crashed_worker_failed() -> None:
+    book = RunBook()
+    meta = run_meta(total=2)
+    book.add_record(meta, record("a"))
+    book.add_record(meta, errored("b", "worker 'gw0' crashed"), crashed=True)
+    book.finish(interrupted=False, now="T1")
+    (run,) = book.runs
+    assert (run.status, run.crashed) == ("failed", 1)
+    assert run.failure == "a worker crashed while running a datapoint"
+
+
+def test_a_planned_run_none_of_whose_datapoints_ran() -> None:
+    for tests_ran, status in ((True, "cancelled"), (False, "pending")):
+        book = RunBook()
+        book.plan(run_meta(total=2))
+        book.finish(interrupted=True, now="T1", tests_ran=tests_ran)
+        (run,) = book.runs
+        assert (run.status, run.progress, run.total) == (status, 0, 2)
+
+
+def test_kept_records_count_towards_the_total() -> None:
+    book = RunBook()
+    meta = run_meta(total=1)
+    book.add_record(meta, record("b"), position=1)
+    book.keep(meta, record("a"), position=0)
+    book.finish(interrupted=False, now="T1")
+    (run,) = book.runs
+    assert (run.status, run.progress, run.total, run.kept) == ("completed", 2, 2, 1)
+    assert [r["datapoint_id"] for r in run.records] == ["a", "b"]

@@ -1,0 +1,131 @@
+"""What collection decided, for the controller: every run the session is to run (reported even
+if none of its datapoints gets to run), every datapoint its spec holds (selected or not,
+each with a fingerprint of what its result depends on), and which test item stands for
+which datapoint.
+
+Under pytest-xdist the controller collects nothing: each worker writes its manifest into the
+session's shared folder when its collection finishes, before it runs a test, and the
+controller reads one back (every worker collects the same items).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..reporting import write_json_atomic
+from ..wire import RunMeta
+from .items import DatapointItem
+
+_PREFIX = "manifest-"
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    meta: RunMeta
+    key: str
+    """The same run in every session, whatever its id: spec path and model."""
+    datapoints: dict[str, tuple[int, str]]
+    """Every datapoint of the run's spec: its position and its fingerprint."""
+    selected: frozenset[str]
+    """The datapoints this session runs."""
+
+
+@dataclass(frozen=True)
+class PlannedItem:
+    run_id: str
+    datapoint_id: str
+    position: int
+
+
+@dataclass(frozen=True)
+class Manifest:
+    runs: dict[str, PlannedRun]
+    items: dict[str, PlannedItem]
+    """By pytest node id."""
+
+    @classmethod
+    def of(cls, items: Iterable[object], totals: Mapping[str, int]) -> Manifest:
+        """The manifest of a process's selected ``items`` (the eval items among them);
+        ``totals``: each run's selected items."""
+        evals = [item for item in items if isinstance(item, DatapointItem)]
+        chosen: dict[str, list[DatapointItem]] = {}
+        for item in evals:
+            chosen.setdefault(item.run_id, []).append(item)
+        runs = {
+            run_id: _planned_run(members[0], members, totals.get(run_id, len(members)))
+            for run_id, members in chosen.items()
+        }
+        planned = {
+            item.nodeid: PlannedItem(item.run_id, item.datapoint.id, item.position)
+            for item in evals
+        }
+        return cls(runs, planned)
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "runs": [
+                {
+                    "meta": run.meta,
+                    "key": run.key,
+                    "datapoints": {k: list(v) for k, v in run.datapoints.items()},
+                    "selected": sorted(run.selected),
+                }
+                for run in self.runs.values()
+            ],
+            "items": {k: [v.run_id, v.datapoint_id, v.position] for k, v in self.items.items()},
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Manifest:
+        runs = {}
+        for entry in data["runs"]:
+            meta: RunMeta = entry["meta"]
+            runs[meta["id"]] = PlannedRun(
+                meta,
+                entry["key"],
+                {k: (int(p), str(f)) for k, (p, f) in entry["datapoints"].items()},
+                frozenset(entry["selected"]),
+            )
+        items = {k: PlannedItem(r, d, int(p)) for k, (r, d, p) in data["items"].items()}
+        return cls(runs, items)
+
+
+def write_worker_manifest(folder: Path, worker_id: str, manifest: Manifest) -> None:
+    write_json_atomic(folder / f"{_PREFIX}{worker_id}.json", manifest.to_data())
+
+
+def read_worker_manifest(folder: Path) -> Manifest | None:
+    """A worker's manifest, or None while none was written (no worker finished collecting,
+    or none collected an eval)."""
+    for path in sorted(folder.glob(f"{_PREFIX}*.json")):
+        try:
+            return Manifest.from_data(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return None
+
+
+def _planned_run(first: DatapointItem, members: list[DatapointItem], total: int) -> PlannedRun:
+    meta = first.run_meta(total)
+    model = meta["model"]
+    key = meta["spec_path"] if model is None else f"{meta['spec_path']} [{model}]"
+    # A result stays valid while neither its datapoint nor the eval's configuration changes.
+    base = json.dumps(
+        [model, meta["config"], meta["scorers"]], sort_keys=True, default=str
+    ).encode()
+    datapoints = {
+        datapoint.id: (position, _fingerprint(base, datapoint.data))
+        for position, datapoint in enumerate(first.spec.datapoints)
+    }
+    return PlannedRun(meta, key, datapoints, frozenset(m.datapoint.id for m in members))
+
+
+def _fingerprint(base: bytes, data: Any) -> str:
+    digest = hashlib.sha256(base)
+    digest.update(json.dumps(data, sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:20]
