@@ -7,6 +7,7 @@ Registered only on the controller, so workers print and write nothing.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,7 +29,7 @@ from ..reporting import (
 )
 from ..wire import carried
 from .options import EvalsSettings
-from .rerun import STORE_KEY, KeptResults, keep_earlier_results, updated_store
+from .rerun import STORE_FOLDER, KeptResults, ResultStore, keep_earlier_results, store_results
 
 if TYPE_CHECKING:
     from .manifest import Manifest, PlannedItem
@@ -146,12 +147,12 @@ class EvalsController:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         interrupted = exitstatus not in _RESULT_EXIT_CODES or _stopped_early(session)
         manifest = self.manifest()
+        store = self._result_store() if manifest is not None else None
         if manifest is not None:
             for planned in manifest.runs.values():
                 self.book.plan(planned.meta, now=self.started_at)
-            if _rerun_flag(self.config) and self._cache() is not None:
-                stored = self._cache().get(STORE_KEY, None)  # type: ignore[union-attr]
-                self.kept = keep_earlier_results(self.book, manifest, stored)
+            if store is not None and _rerun_flag(self.config):
+                self.kept = keep_earlier_results(self.book, manifest, store)
         self.book.finish(interrupted=interrupted, now=_now(), tests_ran=self.tests_ran)
         runs = self.book.runs
         self.summaries = {run.id: summarize(run.records) for run in runs}
@@ -168,17 +169,31 @@ class EvalsController:
         if runs and session.exitstatus in _RESULT_EXIT_CODES:
             session.exitstatus = self._exit_status(session)
         self._write_reports(session)
-        self._store_results(manifest)
+        if manifest is not None and store is not None:
+            self._store_results(store, manifest)
 
-    def _cache(self) -> pytest.Cache | None:
-        return getattr(self.config, "cache", None)
+    def _result_store(self) -> ResultStore | None:
+        """Where the results --lf keeps are stored: pytest's cache, if it is on."""
+        cache: pytest.Cache | None = getattr(self.config, "cache", None)
+        if cache is None:
+            return None
+        try:
+            return ResultStore(cache.mkdir(STORE_FOLDER))
+        except OSError:
+            return None
 
-    def _store_results(self, manifest: Manifest | None) -> None:
+    def _store_results(self, store: ResultStore, manifest: Manifest) -> None:
         """Each datapoint's latest result, where pytest keeps what --lf reads."""
-        cache = self._cache()
-        if cache is None or manifest is None or self.config.option.collectonly:
+        if self.config.option.collectonly:
             return
-        cache.set(STORE_KEY, updated_store(cache.get(STORE_KEY, None), self.book, manifest))
+        try:
+            store_results(self.book, manifest, store)
+        except OSError as exc:
+            # Like pytest's own cache: a read-only checkout still gets its verdict.
+            warnings.warn(
+                pytest.PytestCacheWarning(f"pytest-evals could not store results: {exc}"),
+                stacklevel=1,
+            )
 
     def _exit_status(self, session: pytest.Session) -> pytest.ExitCode:
         # A spec or module that did not collect is a check that did not run: never green,

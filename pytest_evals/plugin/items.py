@@ -30,12 +30,14 @@ from ..scorers.outcome import RecordContext, completed_record, error_record
 from ..spec.connections import Connection, missing_key_message
 from ..spec.connections_loader import parse_model_ref
 from ..spec.model import Datapoint, EvalSpec, ModelRef
+from ..spec.prompts import build_messages
 from ..spec.references import (
     Target,
     UnresolvedReference,
     import_target,
     target_parameters,
 )
+from ..spec.templates import TemplateError
 from ..wire import RunMeta
 from .state import STATE_KEY, EvalsState
 
@@ -434,10 +436,23 @@ class DatapointItem(pytest.Item):
     ) -> str | Any:
         error = excinfo.value
         if isinstance(error, EvalQualityFailure):
-            return quality_failure_text(error.record, self.location_text(), self.spec.threshold)
+            return quality_failure_text(
+                error.record, self.location_text(), self.spec.threshold, self._prompt_sent()
+            )
         if isinstance(error, (EvalSampleError, EvalScorerError)):
-            return error_text(error.record, self.location_text())
+            return error_text(error.record, self.location_text(), self._prompt_sent())
         return super().repr_failure(excinfo, style=style)
+
+    def _prompt_sent(self) -> list[dict[str, str]] | None:
+        """The messages the model (or a target that takes them) was given; None where no
+        prompt is rendered (given outputs, a target taking the item) or it can't be."""
+        source = self.plan.source
+        if source.model is None and not {"prompt", "messages"} & set(source.parameters):
+            return None
+        try:
+            return build_messages(self.spec, self.datapoint)
+        except TemplateError:
+            return None
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         line = self.datapoint.line - 1 if self.datapoint.line else None

@@ -3,23 +3,66 @@ from the last failure on), and each eval's gate is measured on its last complete
 with the re-run ones replaced, not on the re-run ones alone (a green eval with one
 tolerated failure would turn red).
 
-Every session stores its runs' records in pytest's cache (``.pytest_cache``, where pytest
-keeps what ``--lf`` reads); a datapoint's stored result is kept only while its fingerprint
-(its data and the eval's configuration) is unchanged. Nothing here imports pytest.
+Every session stores its runs' records in pytest's cache folder (``.pytest_cache``, where
+pytest keeps what ``--lf`` reads), one file per run, read only for runs of which the session
+ran a part; a datapoint's stored result is kept only while its fingerprint (its data and
+the eval's configuration) is unchanged. Nothing here imports pytest.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from ..reporting import RunBook
-from .manifest import Manifest
+from ..reporting import RunBook, write_json_atomic
+from .manifest import Manifest, PlannedRun
 
-STORE_KEY = "pytest-evals/results"
-"""The key of the stored results in pytest's cache (``config.cache``)."""
+STORE_FOLDER = "pytest-evals"
+"""The folder of the stored results in pytest's cache (``config.cache.mkdir``)."""
 _VERSION = 1
+
+Entries = dict[str, dict[str, Any]]
+"""A run's stored results: datapoint id -> ``{"fingerprint": ..., "record": {...}}``."""
+
+
+class ResultStore:
+    """The stored results of every run, in ``folder``: a file per run."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _path(self, key: str) -> Path:
+        return self.folder / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.json"
+
+    def read(self, planned: PlannedRun) -> Entries:
+        """The run's stored results that are still valid (same datapoint, same fingerprint);
+        none when there are none or they can't be read: a store is a convenience, and
+        without it ``--lf`` gates on the re-run datapoints alone."""
+        try:
+            data = json.loads(self._path(planned.key).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict) or data.get("version") != _VERSION:
+            return {}
+        if data.get("key") != planned.key or not isinstance(data.get("datapoints"), dict):
+            return {}
+        valid = planned.datapoints
+        return {
+            key: entry
+            for key, entry in data["datapoints"].items()
+            if key in valid
+            and isinstance(entry, dict)
+            and entry.get("fingerprint") == valid[key][1]
+            and isinstance(entry.get("record"), dict)
+        }
+
+    def write(self, planned: PlannedRun, entries: Entries) -> None:
+        # Compact: the store holds every record of an eval, and only the plugin reads it.
+        data = {"version": _VERSION, "key": planned.key, "datapoints": entries}
+        write_json_atomic(self._path(planned.key), data, indent=None)
 
 
 @dataclass(frozen=True)
@@ -43,62 +86,43 @@ class KeptResults:
         return text
 
 
-def _stored_runs(store: object) -> Mapping[str, Any]:
-    if isinstance(store, dict) and store.get("version") == _VERSION:
-        runs = store.get("runs")
-        if isinstance(runs, dict):
-            return runs
-    return {}
+def _partial(planned: PlannedRun) -> bool:
+    return len(planned.selected) < len(planned.datapoints)
 
 
-def keep_earlier_results(book: RunBook, manifest: Manifest, store: object) -> KeptResults:
+def keep_earlier_results(book: RunBook, manifest: Manifest, store: ResultStore) -> KeptResults:
     """Adds to ``book`` the stored result of every datapoint of the session's runs that this
     session did not run, where it is still valid."""
-    stored_runs = _stored_runs(store)
     rerun = kept = missing = 0
     for planned in manifest.runs.values():
-        stored = (stored_runs.get(planned.key) or {}).get("datapoints") or {}
-        skipped = len(planned.datapoints) - len(planned.selected)
-        if not skipped:
+        if not _partial(planned):
             continue
+        stored = store.read(planned)
         rerun += len(planned.selected)
-        for datapoint_id, (position, fingerprint) in planned.datapoints.items():
+        for datapoint_id, (position, _) in planned.datapoints.items():
             if datapoint_id in planned.selected:
                 continue
             entry = stored.get(datapoint_id)
-            if (
-                isinstance(entry, dict)
-                and entry.get("fingerprint") == fingerprint
-                and isinstance(entry.get("record"), dict)
-            ):
+            if entry is None:
+                missing += 1
+            else:
                 book.keep(planned.meta, entry["record"], position=position)
                 kept += 1
-            else:
-                missing += 1
     return KeptResults(rerun, kept, missing)
 
 
-def updated_store(store: object, book: RunBook, manifest: Manifest) -> dict[str, Any]:
-    """``store`` with the session's results in: each datapoint's latest record, for every
-    datapoint still in its spec with the same fingerprint; runs this session did not touch
-    stay as they were."""
-    runs = dict(_stored_runs(store))
+def store_results(book: RunBook, manifest: Manifest, store: ResultStore) -> None:
+    """Each datapoint's latest record into ``store``, for every run of the session; a run
+    the session ran only a part of keeps the others' earlier (still valid) results. Runs
+    the session did not touch stay as they were."""
     for run in book:
         planned = manifest.runs.get(run.id)
         if planned is None:
             continue
         valid = planned.datapoints
-        earlier = (runs.get(planned.key) or {}).get("datapoints") or {}
-        datapoints = {
-            key: entry
-            for key, entry in earlier.items()
-            if key in valid
-            and isinstance(entry, dict)
-            and entry.get("fingerprint") == valid[key][1]
-        }
+        entries = store.read(planned) if _partial(planned) else {}
         for record in run.records:
             key = str(record.get("datapoint_id"))
             if key in valid:
-                datapoints[key] = {"fingerprint": valid[key][1], "record": record}
-        runs[planned.key] = {"run_id": run.id, "datapoints": datapoints}
-    return {"version": _VERSION, "runs": runs}
+                entries[key] = {"fingerprint": valid[key][1], "record": record}
+        store.write(planned, entries)

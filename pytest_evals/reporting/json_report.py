@@ -103,19 +103,20 @@ def _totals(
     return totals
 
 
-def write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
+def write_json_atomic(path: Path, data: Mapping[str, Any], *, indent: int | None = 2) -> None:
     """Writes ``data`` as JSON to ``path`` whole or not at all: a temp file in the same
     directory (so the rename stays on one filesystem), then ``os.replace``.
 
     Values JSON lacks (dates parsed from YAML datasets, paths) are written as strings rather
-    than failing the report at the end of a long run.
+    than failing the report at the end of a long run. ``indent=None``: one compact line, for
+    files only the plugin reads back.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, ensure_ascii=False, default=str)
+            json.dump(data, handle, indent=indent, ensure_ascii=False, default=str)
             handle.write("\n")
             handle.flush()
             os.fsync(handle.fileno())

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from ..records import ResultRecord
+from ..values import as_text
 
 _VALUE_LIMIT = 2000
 
@@ -20,18 +21,34 @@ def _show(value: Any) -> str:
     return text.replace("\n", "\n          ")
 
 
-def _header(record: ResultRecord, location: str) -> list[str]:
+Chat = list[dict[str, str]]
+
+
+def _chat_text(messages: Chat) -> str:
+    if len(messages) == 1 and messages[0]["role"] == "user":
+        return messages[0]["content"]
+    return "\n".join(f"{m['role']}: {m['content']}" for m in messages)
+
+
+def _header(record: ResultRecord, location: str, sent: Chat | None) -> list[str]:
+    """Title, what went in and what was expected. ``sent``: the messages the model or
+    target was given, when the eval renders a prompt (``{{ item.question }}`` leaves
+    ``input`` empty, and the prompt is what the reader needs to see)."""
     model = f" with {record.model}" if record.model else ""
-    return [
-        f"eval '{record.eval}' datapoint '{record.datapoint_id}'{model} ({location})",
-        f"input:    {_show(record.input)}",
-        f"expected: {_show(record.expected)}",
-    ]
+    lines = [f"eval '{record.eval}' datapoint '{record.datapoint_id}'{model} ({location})"]
+    if record.input is not None or not sent:
+        lines.append(f"input:    {_show(record.input)}")
+    if sent and _chat_text(sent) != as_text(record.input):
+        lines.append(f"prompt:   {_show(_chat_text(sent))}")
+    lines.append(f"expected: {_show(record.expected)}")
+    return lines
 
 
-def quality_failure_text(record: ResultRecord, location: str, threshold: float | None) -> str:
+def quality_failure_text(
+    record: ResultRecord, location: str, threshold: float | None, sent: Chat | None = None
+) -> str:
     """A datapoint that was scored and did not pass."""
-    lines = _header(record, location)
+    lines = _header(record, location, sent)
     lines.append(f"output:   {_show(record.output)}")
     rule = (
         f"needs a weighted score of at least {threshold:g}"
@@ -52,9 +69,9 @@ def quality_failure_text(record: ResultRecord, location: str, threshold: float |
     return "\n".join(lines)
 
 
-def error_text(record: ResultRecord, location: str) -> str:
+def error_text(record: ResultRecord, location: str, sent: Chat | None = None) -> str:
     """A datapoint whose sample could not be produced or whose scorer raised."""
-    lines = _header(record, location)
+    lines = _header(record, location, sent)
     if record.output is not None:
         lines.append(f"output:   {_show(record.output)}")
     lines.append(f"error:    {record.error}")

@@ -87,6 +87,22 @@ def test_a_model_eval_calls_the_server(
     assert "capitals[france]" in project.runpytest("--evals", "evals", "--co", "-q").stdout.str()
 
 
+def test_a_miss_shows_the_prompt_that_was_sent_not_an_empty_input(
+    project: pytest.Pytester,
+) -> None:
+    result = project.runpytest("--evals", "evals")
+    result.stdout.fnmatch_lines(
+        [
+            "eval 'capitals' datapoint 'kenya' with local/tiny-model (evals/capitals.eval.yaml:*)",
+            "prompt:   system: Answer with the city name only.",
+            "          user: What is the capital of Kenya?",
+            "expected: Nairobi",
+            "output:   Mombasa",
+        ]
+    )
+    assert "input:    null" not in result.stdout.str()
+
+
 def test_faults_are_absorbed_with_the_same_results(
     project: pytest.Pytester, server: FakeOpenAI, mode: list[str]
 ) -> None:

@@ -3,10 +3,11 @@ over a run book and a hand-made manifest."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from pytest_evals.plugin.manifest import Manifest, PlannedItem, PlannedRun
-from pytest_evals.plugin.rerun import keep_earlier_results, updated_store
+from pytest_evals.plugin.rerun import ResultStore, keep_earlier_results, store_results
 from pytest_evals.reporting import RunBook
 
 from ..reporting.helpers import record, run_meta
@@ -25,21 +26,24 @@ def _manifest(selected: set[str], fingerprints: dict[str, str] | None = None) ->
     return Manifest({"triage": planned}, items)
 
 
-def _session(manifest: Manifest, records: list[dict[str, Any]], store: object) -> RunBook:
+def _session(manifest: Manifest, records: list[dict[str, Any]], store: ResultStore) -> RunBook:
     book = RunBook()
     meta = manifest.runs["triage"].meta
     for item in records:
         book.add_record(meta, item)
     keep_earlier_results(book, manifest, store)
     book.finish(interrupted=False, now="T1")
+    store_results(book, manifest, store)
     return book
 
 
-def test_a_full_session_stores_every_datapoint_and_a_rerun_keeps_the_others() -> None:
+def test_a_full_session_stores_every_datapoint_and_a_rerun_keeps_the_others(
+    tmp_path: Path,
+) -> None:
+    store = ResultStore(tmp_path)
     full = _manifest({"a", "b", "c"})
-    first = _session(full, [record("a"), record("b", passed=False), record("c")], None)
-    store = updated_store(None, first, full)
-    assert set(store["runs"]["evals/triage.eval.yaml"]["datapoints"]) == {"a", "b", "c"}
+    _session(full, [record("a"), record("b", passed=False), record("c")], store)
+    assert set(store.read(full.runs["triage"])) == {"a", "b", "c"}
 
     rerun = _manifest({"b"})
     book = RunBook()
@@ -56,24 +60,30 @@ def test_a_full_session_stores_every_datapoint_and_a_rerun_keeps_the_others() ->
     }
 
 
-def test_a_changed_fingerprint_is_neither_kept_nor_stored() -> None:
+def test_a_changed_fingerprint_is_neither_kept_nor_stored(tmp_path: Path) -> None:
+    store = ResultStore(tmp_path)
     full = _manifest({"a", "b", "c"})
-    store = updated_store(None, _session(full, [record("a"), record("b"), record("c")], None), full)
+    _session(full, [record("a"), record("b"), record("c")], store)
     changed = _manifest({"b"}, {"a": "new", "b": "fb", "c": "fc"})
     book = RunBook()
     book.add_record(changed.runs["triage"].meta, record("b"))
     kept = keep_earlier_results(book, changed, store)
     assert (kept.kept, kept.missing) == (1, 1)
     book.finish(interrupted=False, now="T2")
-    again = updated_store(store, book, changed)
-    assert set(again["runs"]["evals/triage.eval.yaml"]["datapoints"]) == {"b", "c"}
+    store_results(book, changed, store)
+    assert set(store.read(changed.runs["triage"])) == {"b", "c"}
 
 
-def test_a_store_of_another_shape_is_ignored() -> None:
-    for store in (None, [], {"version": 99, "runs": {}}, {"version": 1, "runs": "x"}):
+def test_a_store_file_of_another_shape_is_ignored(tmp_path: Path) -> None:
+    store = ResultStore(tmp_path)
+    manifest = _manifest({"a", "b", "c"})
+    _session(manifest, [record("a"), record("b"), record("c")], store)
+    (path,) = tmp_path.iterdir()
+    for text in ("not json", "[]", '{"version": 99}', '{"version": 1, "key": "other"}'):
+        path.write_text(text)
         book = RunBook()
         kept = keep_earlier_results(book, _manifest({"b"}), store)
-        assert (kept.kept, kept.missing) == (0, 2)
+        assert (kept.kept, kept.missing) == (0, 2), text
 
 
 def test_the_manifest_survives_its_json_form() -> None:

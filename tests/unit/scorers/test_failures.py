@@ -56,3 +56,14 @@ def test_an_error_shows_the_error_and_what_was_produced() -> None:
     text = error_text(_record(status="error", error="the call failed", output=None), "here")
     assert text.splitlines()[-1] == "error:    the call failed"
     assert "output:" not in text
+
+
+def test_the_prompt_sent_replaces_an_empty_input_and_is_not_repeated() -> None:
+    sent = [{"role": "user", "content": "What is the capital of France?"}]
+    text = quality_failure_text(_record(input=None), "here", None, sent)
+    assert text.splitlines()[1:3] == ["prompt:   What is the capital of France?", "expected: Paris"]
+    # The prompt is the input itself ({{ input }}): shown once.
+    same = quality_failure_text(_record(input="What is the capital of France?"), "here", None, sent)
+    assert "prompt:" not in same and "input:    What is the capital of France?" in same
+    # No prompt rendered (given outputs): the input as it is, null included.
+    assert "input:    null" in error_text(_record(input=None, error="boom"), "here")
