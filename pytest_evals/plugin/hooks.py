@@ -195,11 +195,14 @@ def pytest_collection_modifyitems(
 ) -> None:
     """Before -k/-m deselect anything: which spec files share a name is a fact of the
     collection, and the run ids built on it must not change with a selection."""
-    if config.stash.get(STATE_KEY, None) is None:
+    state = config.stash.get(STATE_KEY, None)
+    if state is None:
         return
+    from ..spec.names import declared_name, spec_files
     from .items import separate_namesakes
 
-    separate_namesakes(items, config.rootpath)
+    on_disk = {path: declared_name(path) for path in spec_files(state.settings.paths)}
+    separate_namesakes(items, config.rootpath, on_disk)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

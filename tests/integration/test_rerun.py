@@ -133,3 +133,19 @@ def test_without_pytest_cache_lf_is_not_there_and_nothing_breaks(
     result = _run(pytester, "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2, failed=1)
     assert result.ret == pytest.ExitCode.OK
+
+
+def test_a_run_keeps_its_id_when_lf_skips_the_namesake_file(pytester: pytest.Pytester) -> None:
+    pytester.makefile(
+        ".eval.yaml",
+        **{
+            "evals/en/qa": SPEC.replace("name: triage", "name: qa"),
+            "evals/fr/qa": "cases:\n  - {id: a, output: x, expected: x}\n",
+        },
+    )
+    _run(pytester)
+    again = _run(pytester, "--lf")
+    again.assert_outcomes(failed=1)  # fr passed: pytest skips its file
+    (run,) = load_json(pytester.path / "out.json")["runs"]
+    assert run["id"] == "qa (evals/en/qa.eval.yaml)"
+    assert (run["total"], run["kept"]) == (3, 2)
