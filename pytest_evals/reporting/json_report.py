@@ -74,6 +74,7 @@ def _totals(
     totals: dict[str, Any] = {"runs": len(runs), **dict.fromkeys(_COUNTS, 0)}
     cost: float | None = None
     replayed = 0.0
+    kept = 0.0
     incomplete = False
     tokens: dict[str, int | None] = {"prompt": None, "completion": None, "total": None}
     for run in runs:
@@ -83,6 +84,7 @@ def _totals(
         if summary.get("cost") is not None:
             cost = (cost or 0.0) + summary["cost"]
             replayed += summary.get("cost_replayed") or 0.0
+            kept += summary.get("cost_kept") or 0.0
             incomplete = incomplete or bool(summary.get("cost_incomplete"))
         elif int(summary.get("datapoints") or 0) > int(summary.get("errored") or 0):
             # A run whose cost is wholly unknown leaves a hole in the session's sum.
@@ -95,8 +97,9 @@ def _totals(
         pass_rate=totals["passed"] / datapoints if datapoints else None,
         tokens=tokens,
         cost=cost,
-        cost_incurred=None if cost is None else cost - replayed,
+        cost_incurred=None if cost is None else cost - replayed - kept,
         cost_replayed=replayed if cost is not None else None,
+        cost_kept=kept if cost is not None else None,
         cost_incomplete=cost is not None and incomplete,
         gates_failed=sum(1 for v in verdicts if not v.holds),
     )

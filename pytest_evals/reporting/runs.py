@@ -173,7 +173,8 @@ class RunBook:
         run = self.plan(run_meta)
         run.kept += 1
         run.total += 1
-        self._file(run, record, position)
+        # Marked: what it cost was paid by the session that made it, not by this one.
+        self._file(run, {**record, "kept": True}, position)
         return run
 
     def _file(self, run: Run, record: RecordData, position: int | None) -> None:

@@ -17,6 +17,8 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     failures. Cost: the sum of known costs; ``None`` when no record knows its cost;
     ``cost_incomplete`` when some completed record's cost is unknown. An errored record with
     no cost is left out of that flag: a failed call is not billed as far as we can tell.
+    A record kept from an earlier session (``"kept": true``, under ``--lf``) counts in
+    ``cost`` but not in ``cost_incurred``; a kept cache hit is not a hit of this session.
     """
     passed = failed = errored = cache_hits = 0
     score_sum = 0.0
@@ -25,6 +27,7 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     tokens: dict[str, int | None] = {"prompt": None, "completion": None, "total": None}
     cost: float | None = None
     cost_replayed: float | None = None
+    cost_kept: float | None = None
     cost_unknown = 0
     scorers: dict[str, list[float]] = {}  # name -> [score sum, scored, passed]
 
@@ -36,7 +39,7 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             passed += 1
         else:
             failed += 1
-        if record.get("cached"):
+        if record.get("cached") and not record.get("kept"):
             cache_hits += 1
 
         score = record.get("score")
@@ -55,7 +58,9 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         record_cost = record.get("cost")
         if record_cost is not None:
             cost = (cost or 0.0) + record_cost
-            if record.get("cached"):
+            if record.get("kept"):
+                cost_kept = (cost_kept or 0.0) + record_cost
+            elif record.get("cached"):
                 cost_replayed = (cost_replayed or 0.0) + record_cost
         elif not is_error:
             cost_unknown += 1
@@ -83,9 +88,13 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "tokens": tokens,
         "cost": cost,
         "cost_incomplete": cost is not None and cost_unknown > 0,
-        # Spend this run paid for, and the recorded cost of responses served from the cache.
-        "cost_incurred": None if cost is None else cost - (cost_replayed or 0.0),
+        # Spend this session paid for; the recorded cost of responses served from the
+        # cache, and of results kept from earlier sessions (--lf), it did not pay.
+        "cost_incurred": None
+        if cost is None
+        else cost - (cost_replayed or 0.0) - (cost_kept or 0.0),
         "cost_replayed": cost_replayed,
+        "cost_kept": cost_kept,
         "cache_hits": cache_hits,
     }
 

@@ -53,6 +53,7 @@ def test_lf_reruns_the_failed_datapoint_and_gates_on_every_datapoint(
     records = run["result_items"]
     assert isinstance(records, list)
     assert [r["datapoint_id"] for r in records] == ["a", "b", "c"]
+    assert [r.get("kept", False) for r in records] == [True, False, True]
     summary = run["summary"]
     assert isinstance(summary, dict)
     assert (summary["passed"], summary["failed"]) == (2, 1)

@@ -117,3 +117,11 @@ def test_summarize_100k_records_benchmark() -> None:
     elapsed = time.perf_counter() - start
     print(f"summarize(100,000 records): {elapsed * 1000:.0f} ms")
     assert summary["datapoints"] == 100_000
+
+
+def test_a_kept_record_costs_this_session_nothing() -> None:
+    kept = {**record("a", cost=0.5, cached=True), "kept": True}
+    summary = summarize([kept, record("b", cost=0.25)])
+    assert summary["cost"] == 0.75
+    assert summary["cost_incurred"] == 0.25 and summary["cost_kept"] == 0.5
+    assert summary["cache_hits"] == 0 and summary["cost_replayed"] is None
