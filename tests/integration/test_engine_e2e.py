@@ -162,6 +162,9 @@ def test_a_signal_mid_run_leaves_a_cancelled_report(
     project: pytest.Pytester, server: FakeOpenAI, signum: int
 ) -> None:
     server.latency_s = 0.5
+    project.makefile(
+        ".eval.yaml", **{"evals/later": "cases:\n  - {id: a, output: x, expected: x}\n"}
+    )
     process = _start(project)
     deadline = time.monotonic() + 20
     while server.request_count < 8 and time.monotonic() < deadline:
@@ -173,10 +176,13 @@ def test_a_signal_mid_run_leaves_a_cancelled_report(
     assert time.monotonic() - stopped < 5, output
     assert process.returncode == pytest.ExitCode.INTERRUPTED, output
     assert "Traceback" not in output.split("KeyboardInterrupt")[0]
-    run = load_json(project.path / "out.json")["runs"][0]
+    runs = {r["name"]: r for r in load_json(project.path / "out.json")["runs"]}
+    run = runs["echo"]
     assert run["status"] == "cancelled"
     assert 0 < run["progress"] < N
     assert all(r["status"] == "completed" for r in run["result_items"])
+    # The eval the interrupt came before is there, with nothing done.
+    assert (runs["later"]["status"], runs["later"]["progress"]) == ("cancelled", 0)
 
 
 def test_a_quarter_of_429_and_500_and_malformed_bodies_are_absorbed(
