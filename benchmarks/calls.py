@@ -151,7 +151,8 @@ def main() -> None:
     count = args.grade_only if graded else args.datapoints
     repeat = 1 if graded else max(args.repeat, 1)
     script = args.server if args.server.exists() else ROOT / "tests" / "fakeserver.py"
-    pytest_command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    # pytest's cache stays on, as in a user's session: the plugin stores results there.
+    pytest_command = [sys.executable, "-m", "pytest", "-q"]
     pytest_command += ["--no-header", "--evals", "evals", "--evals-cache", "off"]
     modes = {"no xdist": pytest_command}
     if args.xdist:
@@ -181,7 +182,11 @@ def main() -> None:
     print(f"server: {script}")
     if graded:
         print(f"grade-only datapoints: {count}")
-        print(describe("no xdist", results["no xdist"]))
+        for mode in modes:
+            print(describe(mode, results[mode]))
+        if args.against is not None:
+            ratio = max(r for *_, r in results["no xdist"]) / max(r for *_, r in results["against"])
+            print(f"this / against: peak RSS {ratio:.2f}x (1.00x: no change)")
         return
     print(
         f"datapoints: {count}, latency {args.latency_ms:g} ms, concurrency {args.concurrency} "

@@ -89,7 +89,8 @@ def main() -> None:
         help="another interpreter whose pytest-evals to run in turn, and compare",
     )  # fmt: skip
     args = parser.parse_args()
-    common = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-header"]
+    # pytest's cache stays on for both, as in a user's session (--lf's state, stored results).
+    common = [sys.executable, "-m", "pytest", "-q", "--no-header"]
     with tempfile.TemporaryDirectory() as tmp:
         evals_dir, plain_dir = Path(tmp) / "evals_project", Path(tmp) / "plain_project"
         write_eval_project(evals_dir, args.datapoints, args.fail_every)

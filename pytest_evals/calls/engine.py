@@ -297,7 +297,7 @@ class CallEngine:
     def _stop_for_budget(self, total: float) -> None:
         self.stop_reason = (
             f"--evals-max-cost {self._max_cost_usd:g} reached: the session has spent "
-            f"${total:.4f}; no new calls start"
+            f"{_usd(total)}; no new calls start"
         )
         # Called on the loop's thread, from inside a call: cancel every other one.
         self._cancel_tasks()
@@ -332,7 +332,10 @@ class CallEngine:
                     state, request, timeout_s, attempts, label, api_key
                 )
         except asyncio.CancelledError:
-            raise CallCancelled(self.stop_reason or f"the call to {label} was cancelled") from None
+            if self.stop_reason is not None:
+                # Cut short by the budget stop: the stop's, not the datapoint's, failure.
+                raise BudgetExceeded(self.stop_reason) from None
+            raise CallCancelled(f"the call to {label} was cancelled") from None
         tokens = TokenUsage.known(response.prompt_tokens, response.completion_tokens)
         cost = cost_usd(connection, request.model, tokens)
         self._record_spend(cost)
@@ -473,3 +476,9 @@ class CallEngine:
         thread.join(_CLOSE_TIMEOUT_S)
         if not thread.is_alive():
             loop.close()
+
+
+def _usd(amount: float) -> str:
+    """Cents for sums worth them; the digits that matter for the fractions of a cent a
+    cheap model's calls cost (``$0.00003``, not ``$0.0000``)."""
+    return f"${amount:,.2f}" if amount >= 1 else f"${amount:.6f}".rstrip("0").rstrip(".")

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 
-from ..errors import CallCancelled, SampleError
+from ..errors import BudgetExceeded, CallCancelled, SampleError
 from ..records import Sample
 from ..scorers.base import ScoringContext
 from ..scorers.combine import AsyncValues, BoundScorer, score_async
@@ -113,7 +113,11 @@ def _on_engine(plan: DatapointPlan, engine: Engine) -> DatapointWork:
         try:
             produced = await _produce_all(plan, engine)
         except BaseException as exc:
-            stopped = CallCancelled("the datapoint's calls were cancelled")
+            stopped: SampleError = (
+                BudgetExceeded(engine.stop_reason)
+                if engine.stop_reason is not None
+                else CallCancelled("the datapoint's calls were cancelled")
+            )
             _settle(samples, exc if isinstance(exc, Exception) else stopped)
             raise
         _settle(samples, produced)

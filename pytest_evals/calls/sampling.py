@@ -28,6 +28,9 @@ T = TypeVar("T")
 class Engine(Protocol):
     """What producing samples needs of the call engine (``engine.CallEngine``)."""
 
+    stop_reason: str | None
+    """Why no new calls start (``--evals-max-cost`` reached), once they don't."""
+
     def submit(self, factory: Callable[[], Coroutine[Any, Any, T]]) -> Future[T]: ...
 
     async def chat(

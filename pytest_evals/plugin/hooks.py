@@ -222,8 +222,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     state.prefetch_window = window_for(limits, state.settings.concurrency)
     from .manifest import Manifest, write_worker_manifest
 
-    manifest = Manifest.of(session.items, totals)
     workerinput = getattr(session.config, "workerinput", None)
+    manifest = Manifest.of(session.items, totals, by_node=workerinput is not None)
     if workerinput is None:
         session.config.stash[_MANIFEST_KEY] = manifest
     elif manifest.runs and state.shared_dir is not None:

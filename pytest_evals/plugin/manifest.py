@@ -49,9 +49,12 @@ class Manifest:
     """By pytest node id."""
 
     @classmethod
-    def of(cls, items: Iterable[object], totals: Mapping[str, int]) -> Manifest:
+    def of(
+        cls, items: Iterable[object], totals: Mapping[str, int], *, by_node: bool = True
+    ) -> Manifest:
         """The manifest of a process's selected ``items`` (the eval items among them);
-        ``totals``: each run's selected items."""
+        ``totals``: each run's selected items. ``by_node=False`` leaves ``items`` empty:
+        only a worker's items can crash under the controller."""
         evals = [item for item in items if isinstance(item, DatapointItem)]
         chosen: dict[str, list[DatapointItem]] = {}
         for item in evals:
@@ -60,10 +63,14 @@ class Manifest:
             run_id: _planned_run(members[0], members, totals.get(run_id, len(members)))
             for run_id, members in chosen.items()
         }
-        planned = {
-            item.nodeid: PlannedItem(item.run_id, item.datapoint.id, item.position)
-            for item in evals
-        }
+        planned = (
+            {
+                item.nodeid: PlannedItem(item.run_id, item.datapoint.id, item.position)
+                for item in evals
+            }
+            if by_node
+            else {}
+        )
         return cls(runs, planned)
 
     def to_data(self) -> dict[str, Any]:

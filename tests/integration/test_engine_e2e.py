@@ -228,3 +228,28 @@ def test_a_budget_over_a_model_without_prices_is_refused_before_any_call(
         ["*echo.eval.yaml: --evals-max-cost 1 can't be held: no prices are known for local/m*"]
     )
     assert server.request_count == 0
+
+
+def test_a_budget_stop_with_every_call_in_flight_cancels_and_exits_2(
+    pytester: pytest.Pytester, server: FakeOpenAI
+) -> None:
+    # Six datapoints, all started at once: the budget is reached by the first answers, and
+    # the calls still in flight are not the datapoints' errors but the stop's.
+    pytester.makepyprojecttoml(pyproject(server.base_url).replace("max_concurrency = 4", ""))
+    few = (
+        SPEC.split("cases:")[0]
+        + "cases:\n"
+        + "".join(
+            f"  - {{id: q{i}, input: question {i}, expected: question {i}}}\n" for i in range(6)
+        )
+    )
+    pytester.makefile(".eval.yaml", **{"evals/echo": few})
+    result = pytester.runpytest(
+        "--evals", "evals", "--evals-cache", "off", "--evals-max-cost", "0.004",
+        "--evals-json", "out.json",
+    )  # fmt: skip
+    assert result.ret == pytest.ExitCode.INTERRUPTED, result.stdout.str()
+    result.stdout.fnmatch_lines(["*Interrupted: --evals-max-cost 0.004 reached*"])
+    run = load_json(pytester.path / "out.json")["runs"][0]
+    assert run["status"] == "cancelled"
+    assert all(r["status"] == "completed" for r in run["result_items"])
