@@ -124,7 +124,12 @@ def invalid_body(body: bytes, exc: Exception) -> ProviderError:
 
 
 def optional_int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """A token count from a provider's answer: a non-negative integer, or unknown. A server
+    that reports ``-1000000`` must not turn into a negative cost that pays off real spend
+    in the budget."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
 
 
 class JSONProvider:
