@@ -87,6 +87,8 @@ class EvalsController:
         self._manifest: Manifest | None = None
         self.book = RunBook()
         self.tests_ran = False
+        self.crashes = 0
+        """Items whose xdist worker died while running them."""
         self.kept: KeptResults | None = None
         self.non_eval_failures = 0
         self.collection_errors = 0
@@ -109,6 +111,8 @@ class EvalsController:
         if found is not None:
             self.book.add_record(found.run, found.record, position=found.position)
             return
+        if report.when == "???":  # type: ignore[comparison-overlap]
+            self.crashes += 1  # xdist's report for an item whose worker died
         planned = self._crashed_datapoint(report)
         if planned is not None:
             self._record_crash(report, planned)
@@ -145,7 +149,11 @@ class EvalsController:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        interrupted = exitstatus not in _RESULT_EXIT_CODES or _stopped_early(session)
+        # A worker that crashed may have taken items with it that no other worker ran
+        # (``--max-worker-restart``): the runs they leave short were cut short, not done.
+        interrupted = (
+            exitstatus not in _RESULT_EXIT_CODES or _stopped_early(session) or self.crashes > 0
+        )
         manifest = self.manifest()
         store = self._result_store() if manifest is not None else None
         if manifest is not None:

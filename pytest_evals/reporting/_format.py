@@ -81,6 +81,8 @@ def status_note(run: Run) -> str:
     notes = []
     if run.failure is not None:
         notes.append(f"failed: {run.failure}")
+        if run.progress < run.total:
+            notes.append(f"{run.progress:,}/{run.total:,} reported")
     elif run.status != "completed":
         notes.append(f"{run.status} at {run.progress:,}/{run.total:,}")
     if run.kept:

@@ -130,3 +130,24 @@ def test_a_datapoint_whose_worker_crashed_is_an_error_and_its_run_failed(
     assert boom["status"] == "error"
     assert "crashed while running 'evals/crashy.eval.yaml::crashy[boom]'" in boom["error"]
     assert runs["good"]["status"] == "completed"
+
+
+def test_evals_a_crashed_worker_left_unrun_are_cancelled_not_completed(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(**{"evals/app": "import os\n\ndef answer(item):\n    os._exit(3)\n"})
+    cases = "".join(f"  - {{id: c{i}, input: x, expected: x}}\n" for i in range(6))
+    pytester.makefile(
+        ".eval.yaml",
+        **{"evals/crashy": f"target: app:answer\ncases:\n{cases}", "evals/later": GOOD},
+    )
+    result = pytester.runpytest(
+        "--evals", "evals", "-n", "2", "--max-worker-restart", "0", "--evals-json", "out.json"
+    )
+    assert result.ret != pytest.ExitCode.OK
+    runs = {r["name"]: r for r in load_json(pytester.path / "out.json")["runs"]}
+    assert runs["crashy"]["status"] == "failed"
+    # Both workers die on their first item, before any reaches `later`.
+    later = runs["later"]
+    assert (later["status"], later["progress"]) == ("cancelled", 0)
+    assert later["summary"]["gate"]["holds"] is False
