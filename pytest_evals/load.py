@@ -33,7 +33,7 @@ from .spec.prompts import DEFAULT_PROMPT
 from .spec.references import UnresolvedReference, import_object
 from .spec.templates import Reference, TemplateError, check_references, references
 from .spec.yaml_source import LineIndex, read_yaml
-from .values import json_value, number_problem
+from .values import NotJSONData, json_value, number_problem
 
 ModelParser = Callable[..., ModelRef]
 
@@ -354,7 +354,12 @@ def _datapoints(reader: _SpecReader, *, needs_output: bool) -> tuple[Datapoint, 
                 datapoint_id,
                 "output",
             )
-        datapoints.append(Datapoint(datapoint_id, json_value(data), source, row.line))
+        try:
+            plain = json_value(data)
+        except NotJSONData as exc:
+            at = _key_text(exc.path) or None
+            raise _datapoint_error(exc.message, row, source, datapoint_id, at) from None
+        datapoints.append(Datapoint(datapoint_id, plain, source, row.line))
     return tuple(datapoints)
 
 

@@ -60,25 +60,60 @@ def is_json_data(value: Any) -> bool:
     return False
 
 
-def json_value(value: Any) -> Any:
+JSON_VALUE_LIMIT = 1_000_000
+"""The most values one datapoint may hold once YAML's aliases are written out."""
+
+
+class NotJSONData(ValueError):
+    """A value that has no faithful JSON form; ``path`` says where inside it."""
+
+    def __init__(self, message: str, path: tuple[str | int, ...]) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+
+
+def json_value(value: Any, *, limit: int = JSON_VALUE_LIMIT) -> Any:
     """``value`` with only JSON's types in it: what YAML adds (dates and times as ISO 8601
     text, binary as base64, sets and tuples as lists, non-string keys as text) made plain, so
-    a datapoint compares, renders and travels (pytest-xdist, reports, the cache) as written."""
-    if value is None or isinstance(value, (str, bool, int, float)):
-        return value
-    if isinstance(value, Mapping):
-        return {
-            k if isinstance(k, str) else as_text(json_value(k)): json_value(v)
-            for k, v in value.items()
-        }
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
-        return [json_value(v) for v in items]
-    if isinstance(value, (datetime.date, datetime.time)):
-        return value.isoformat()
-    if isinstance(value, (bytes, bytearray)):
-        return base64.b64encode(value).decode("ascii")
-    return str(value)
+    a datapoint compares, renders and travels (pytest-xdist, reports, the cache) as written.
+
+    NotJSONData for a NaN or an infinity (JSON has none: the report would not parse), and
+    past ``limit`` values: a YAML alias of aliases (a "billion laughs") expands here, in
+    every report and on the way to every xdist worker.
+    """
+    count = 0
+
+    def plain(value: Any, path: tuple[str | int, ...]) -> Any:
+        nonlocal count
+        count += 1
+        if count > limit:
+            # Named at its top key: the path of the millionth value says nothing.
+            raise NotJSONData(
+                f"holds over {limit:,} values once its YAML aliases are written out", path[:1]
+            )
+        if value is None or isinstance(value, (str, bool, int)):
+            return value
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                raise NotJSONData(f"{value!r} has no JSON form: give a number or text", path)
+            return value
+        if isinstance(value, Mapping):
+            out = {}
+            for k, v in value.items():
+                key = k if isinstance(k, str) else as_text(plain(k, path))
+                out[key] = plain(v, (*path, key))
+            return out
+        if isinstance(value, (list, tuple, set, frozenset)):
+            items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
+            return [plain(v, (*path, i)) for i, v in enumerate(items)]
+        if isinstance(value, (datetime.date, datetime.time)):
+            return value.isoformat()
+        if isinstance(value, (bytes, bytearray)):
+            return base64.b64encode(value).decode("ascii")
+        return str(value)
+
+    return plain(value, ())
 
 
 def as_text(value: Any) -> str:

@@ -93,3 +93,26 @@ def test_bad_flag_value_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--evals", "evals", "--evals-fail-under", "1.7")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--evals-fail-under*between 0 and 1*"])
+
+
+@pytest.mark.distributed
+def test_a_nan_or_infinity_in_a_datapoint_is_a_collection_error(
+    pytester: pytest.Pytester, mode: list[str]
+) -> None:
+    pytester.makefile(
+        ".eval.yaml", **{"evals/nan": "cases:\n  - {id: a, output: x, expected: .nan}\n"}
+    )
+    pytester.makefile(".eval.yaml", **{"evals/inf": "dataset: inf.jsonl\n"})
+    (pytester.path / "evals" / "inf.jsonl").write_text(
+        '{"id": "b", "output": "x", "expected": {"v": [1, Infinity]}}\n'
+    )
+    result = pytester.runpytest("--evals", "evals", "--evals-json", "out.json", *mode)
+    assert result.ret != pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(
+        [
+            "*evals/inf.jsonl:1: datapoint 'b': key 'expected.v?1?': inf has no JSON form*",
+            "*evals/nan.eval.yaml:2: datapoint 'a': key 'expected': nan has no JSON form*",
+        ],
+        consecutive=False,
+    )
+    assert_no_plugin_traceback(result.stdout.str())

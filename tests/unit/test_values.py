@@ -74,3 +74,28 @@ def test_json_value_makes_what_yaml_adds_plain() -> None:
         "1": ["AAE=", ["a", "b"]],
         "kept": [1, 2.5, True, None, "x"],
     }
+
+
+def test_json_value_refuses_what_json_cannot_hold() -> None:
+    from pytest_evals.values import NotJSONData, json_value
+
+    for value, path in (
+        (float("nan"), ()),
+        ({"expected": {"v": [1, float("inf")]}}, ("expected", "v", 1)),
+        ([-float("inf")], (0,)),
+    ):
+        with pytest.raises(NotJSONData) as caught:
+            json_value(value)
+        assert caught.value.path == path
+        assert "no JSON form" in caught.value.message
+
+
+def test_json_value_stops_an_alias_bomb() -> None:
+    from pytest_evals.values import NotJSONData, json_value
+
+    level: list[object] = list(range(9))
+    for _ in range(9):
+        level = [level] * 9  # what YAML builds from `&a1 [*a0, *a0, ...]`: shared, not copied
+    with pytest.raises(NotJSONData, match="over 1,000 values") as caught:
+        json_value({"blob": level}, limit=1000)
+    assert caught.value.path == ("blob",)
