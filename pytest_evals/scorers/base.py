@@ -19,7 +19,7 @@ from ..records import Sample
 from ..spec.hints import did_you_mean
 from ..spec.model import SCORER_COMMON_KEYS, ModelRef
 from ..spec.templates import render
-from ..values import number_problem
+from ..values import is_json_data, is_number, number_problem
 
 
 class ScorerConfigError(Exception):
@@ -227,14 +227,22 @@ def normalize(value: ScoreValue, *, threshold: float) -> Verdict:
             raise ValueError(f"a scorer mapping needs 'score' or 'passed', got {dict(value)!r}")
         passed = value.get("passed")
         score = value.get("score")
+        details = value.get("details")
+        if passed is not None and not isinstance(passed, bool):
+            # "no" is truthy: a verdict must say what it means.
+            raise TypeError(f"'passed' must be true or false, got {passed!r}")
         if score is None:
             score = 1.0 if passed else 0.0
-        verdict = Verdict(
-            float(score),
-            None if passed is None else bool(passed),
-            str(value.get("reason") or ""),
-            value.get("details"),
-        )
+        elif not is_number(score):
+            raise TypeError(f"'score' must be a number, got {score!r}")
+        if details is not None and not (
+            isinstance(details, Mapping) and is_json_data(dict(details))
+        ):
+            raise TypeError(
+                "'details' must be a mapping of JSON data (text keys; strings, finite "
+                f"numbers, booleans, null, lists, mappings), got {details!r}"
+            )
+        verdict = Verdict(float(score), passed, str(value.get("reason") or ""), details)
     else:
         raise TypeError(
             f"a scorer must return a bool, a number or a mapping, got {type(value).__name__}"

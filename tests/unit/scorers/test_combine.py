@@ -322,3 +322,32 @@ def test_repeats_need_outcomes_and_a_known_rule() -> None:
         combine_repeats([], "all")
     with pytest.raises(ValueError, match="unknown repeat rule"):
         combine_repeats(outcomes(True), "most")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "returned",
+    [
+        {"passed": "no"},
+        {"score": "0.9"},
+        {"score": True},
+        {"score": 1.0, "details": {"when": object()}},
+        {"score": 1.0, "details": {"x": float("nan")}},
+        {"score": 1.0, "details": ["not", "a", "mapping"]},
+    ],
+)
+def test_a_scorer_mapping_that_does_not_say_what_it_means_is_refused(returned: object) -> None:
+    from pytest_evals.scorers.base import normalize
+
+    with pytest.raises(TypeError):
+        normalize(returned, threshold=0.5)  # type: ignore[arg-type]
+
+
+def test_a_scorer_mapping_with_json_details_is_kept() -> None:
+    from pytest_evals.scorers.base import normalize
+
+    verdict = normalize({"score": 0.25, "passed": False, "details": {"n": [1, "a"]}}, threshold=0)
+    assert (verdict.score, verdict.passed, dict(verdict.details or {})) == (
+        0.25,
+        False,
+        {"n": [1, "a"]},
+    )
