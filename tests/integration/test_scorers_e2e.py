@@ -204,3 +204,30 @@ cases:
     reasons = {s["name"]: s["reason"] for s in prose["scores"]}
     assert reasons["json"].startswith("output is not valid JSON")
     assert "no value for 'sample.output_json.name'" in reasons["string_check"]
+
+
+@pytest.mark.distributed
+def test_a_scorer_returning_what_no_report_can_hold_errors_its_datapoint(
+    pytester: pytest.Pytester, mode: list[str]
+) -> None:
+    pytester.makepyfile(
+        **{
+            "evals/checks": "import datetime\n\n"
+            "def when(item, output, expected):\n"
+            "    return {'score': 1.0, 'details': {'at': datetime.date(2026, 1, 1)}}\n\n"
+            "def vague(item, output, expected):\n"
+            "    return {'passed': 'no'}\n"
+        }
+    )
+    spec = (
+        "scorers:\n  - {type: python, name: when, function: 'checks:when'}\n"
+        "  - {type: python, name: vague, function: 'checks:vague'}\n"
+        "cases:\n  - {id: a, output: x, expected: x}\n"
+    )
+    pytester.makefile(".eval.yaml", **{"evals/odd": spec})
+    result = pytester.runpytest("--evals", "evals", "--evals-json", "out.json", *mode)
+    result.assert_outcomes(failed=1)  # a scorer's error shows in the item's call phase
+    result.stdout.fnmatch_lines(["*'details' must be a mapping of JSON data*"])
+    assert_no_plugin_traceback(result.stdout.str())
+    (record,) = load_json(pytester.path / "out.json")["runs"][0]["result_items"]
+    assert record["status"] == "error"
