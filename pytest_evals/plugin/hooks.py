@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 _CONTROLLER_NAME = "pytest-evals-controller"
 _XDIST_BRIDGE_NAME = "pytest-evals-xdist"
+_WARNINGS_NAME = "pytest-evals-warnings"
 _PREFETCH_KEY: pytest.StashKey[Prefetcher] = pytest.StashKey()
 _SIGTERM_KEY = pytest.StashKey[Any]()
 _OWNED_DIR_KEY = pytest.StashKey[Path]()
@@ -135,6 +136,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[STATE_KEY] = EvalsState(
         settings, services, explicit_files=explicit, shared_dir=shared_dir
     )
+    config.pluginmanager.register(_WarningRedactor(services.secrets), _WARNINGS_NAME)
     if settings.active:
         _add_collection_args(config, settings.paths)
     if not hasattr(config, "workerinput"):
@@ -254,6 +256,27 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     state = session.config.stash.get(STATE_KEY, None)
     if state is not None:
         state.services.cancel_calls()
+
+
+class _WarningRedactor:
+    """Takes the keys out of a warning user code raised with one in its text
+    (``warnings.warn("... " + key)``), before the terminal's warnings summary, or an xdist
+    worker sending it on, reads it."""
+
+    def __init__(self, secrets: Callable[[], tuple[str, ...]]) -> None:
+        self._secrets = secrets
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_warning_recorded(self, warning_message: Any) -> None:
+        secrets = self._secrets()
+        text = str(warning_message.message)
+        if not secrets or not any(secret in text for secret in secrets):
+            return
+        cleaned = redact(text, secrets)
+        try:
+            warning_message.message = type(warning_message.message)(cleaned)
+        except Exception:  # a warning class whose constructor takes other arguments
+            warning_message.message = UserWarning(cleaned)
 
 
 def _redact_report(report: pytest.TestReport, secrets: tuple[str, ...]) -> None:

@@ -294,12 +294,14 @@ LEAKY = """
 import logging
 import os
 import sys
+import warnings
 
 def answer(item):
     key = os.environ["LOCAL_KEY"]
     print("printed " + key)
     sys.stderr.write("written " + key + "\\n")
     logging.getLogger("app").warning("logged " + key)
+    warnings.warn("warned " + key)
     if item["input"] == "raise":
         raise RuntimeError("could not call with key " + key)
     return "the key is " + key
@@ -339,3 +341,4 @@ def test_a_key_user_code_puts_in_an_error_output_or_reason_is_redacted(
     # What the target printed and logged, as pytest shows it and JUnit keeps it.
     for shown in ("printed [REDACTED]", "written [REDACTED]", "logged [REDACTED]"):
         assert shown in texts["stdout"] and shown in texts["junit"], shown
+    assert "UserWarning: warned [REDACTED]" in texts["stdout"]  # the warnings summary
