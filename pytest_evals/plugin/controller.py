@@ -149,6 +149,8 @@ class EvalsController:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if self.config.option.collectonly:
+            return  # nothing ran: no summary, no report, nothing stored
         # A worker that crashed may have taken items with it that no other worker ran
         # (``--max-worker-restart``): the runs they leave short were cut short, not done.
         interrupted = (
@@ -192,8 +194,6 @@ class EvalsController:
 
     def _store_results(self, store: ResultStore, manifest: Manifest) -> None:
         """Each datapoint's latest result, where pytest keeps what --lf reads."""
-        if self.config.option.collectonly:
-            return
         try:
             store_results(self.book, manifest, store)
         except OSError as exc:
@@ -220,12 +220,10 @@ class EvalsController:
         """The Markdown summary, then the JSON report (whose exit status then counts a
         Markdown write that failed). A report that can't be written is one line in the
         terminal summary and a failing exit status; the other reports are still written."""
-        if self.config.option.collectonly:
-            return  # nothing ran: the last run's reports stay as they were
         runs = self.book.runs
         md_path = self.settings.summary_md_path
         if md_path is not None:
-            text = summary_markdown(runs, self.summaries, self.verdicts)
+            text = summary_markdown(runs, self.summaries, self.verdicts, notes=self.session_notes())
             self._write(
                 session, "--evals-summary-md", md_path, lambda: _write_markdown(md_path, text)
             )
@@ -244,6 +242,8 @@ class EvalsController:
                         "args": list(self.config.invocation_params.args),
                         "fail_under": self.settings.fail_under,
                         "strict": self.settings.strict,
+                        "collection_errors": self.collection_errors,
+                        "non_eval_failures": self.non_eval_failures,
                     },
                 )
                 write_json_atomic(json_path, report)
@@ -261,22 +261,35 @@ class EvalsController:
             if session.exitstatus == pytest.ExitCode.OK:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
+    def session_notes(self) -> list[str]:
+        """What the summaries say of the session beyond its runs: results kept by --lf,
+        and what fails the session whatever the gates say (a green table must not hide it)."""
+        notes = []
+        flag = _rerun_flag(self.config)
+        if self.kept is not None and flag is not None and (self.kept.kept or self.kept.missing):
+            notes.append(self.kept.line(flag))
+        if self.collection_errors:
+            count = self.collection_errors
+            plural = "s" if count != 1 else ""
+            notes.append(
+                f"{count} collection error{plural}: the session fails, whatever the gates say"
+            )
+        if self.non_eval_failures:
+            count = self.non_eval_failures
+            noun = "test that is not an eval" if count == 1 else "tests that are not evals"
+            notes.append(f"{count} {noun} failed: the session fails, whatever the gates say")
+        return notes
+
     @pytest.hookimpl
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        if not self.finished or not (self.book.runs or self.unwritten):
+        notes = self.session_notes()
+        if not self.finished or not (self.book.runs or self.unwritten or notes):
             return
         width = self.config.get_terminal_writer().fullwidth
         terminalreporter.write_sep("=", "evals summary")
         for line in summary_lines(self.book.runs, self.summaries, self.verdicts, width=width):
             terminalreporter.write_line(line)
-        flag = _rerun_flag(self.config)
-        if self.kept is not None and flag is not None and (self.kept.kept or self.kept.missing):
-            terminalreporter.write_line(self.kept.line(flag))
+        for line in notes:
+            terminalreporter.write_line(line)
         for line in self.unwritten:
             terminalreporter.write_line(line, red=True, bold=True)
-        if self.collection_errors:
-            count = self.collection_errors
-            plural = "s" if count != 1 else ""
-            terminalreporter.write_line(
-                f"{count} collection error{plural}: the session fails, whatever the gates say"
-            )

@@ -42,11 +42,16 @@ def summary_markdown(
     runs: Sequence[Run],
     summaries: Mapping[str, Mapping[str, Any]],
     verdicts: Sequence[GateVerdict],
+    *,
+    notes: Sequence[str] = (),
 ) -> str:
+    """``notes``: what the session says beyond its runs (a collection error, a failed
+    ordinary test, results kept by --lf), each a paragraph at the end."""
     verdict_of = fmt.by_run_id(verdicts)
     lines = ["## Evals summary", ""]
     if not runs:
         lines.append("No eval ran.")
+        lines += [line for note in notes for line in ("", escape(note))]
         return "\n".join(lines) + "\n"
 
     lines += _table(
@@ -78,6 +83,7 @@ def summary_markdown(
     tolerated = tolerance_line(verdicts)
     if tolerated:
         lines += ["", escape(tolerated)]
+    lines += [line for note in notes for line in ("", escape(note))]
     return "\n".join(lines) + "\n"
 
 

@@ -151,3 +151,35 @@ def test_evals_a_crashed_worker_left_unrun_are_cancelled_not_completed(
     later = runs["later"]
     assert (later["status"], later["progress"]) == ("cancelled", 0)
     assert later["summary"]["gate"]["holds"] is False
+
+
+@pytest.mark.distributed
+def test_the_markdown_summary_says_what_fails_the_session_beside_green_gates(
+    pytester: pytest.Pytester, mode: list[str]
+) -> None:
+    pytester.makefile(".eval.yaml", **{"evals/good": GOOD})
+    pytester.makepyfile(
+        test_broken="import no_such_module_anywhere\n", test_plain="def test_x():\n    assert 0\n"
+    )
+    result = pytester.runpytest(
+        "test_broken.py", "test_plain.py", "--evals", "evals", "--continue-on-collection-errors",
+        "--evals-summary-md", "summary.md", "--evals-json", "out.json", *mode,
+    )  # fmt: skip
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    markdown = (pytester.path / "summary.md").read_text()
+    for note in (
+        "1 collection error: the session fails, whatever the gates say",
+        "1 test that is not an eval failed: the session fails, whatever the gates say",
+    ):
+        assert note in markdown
+        result.stdout.fnmatch_lines([note])
+    session = load_json(pytester.path / "out.json")["session"]
+    assert (session["collection_errors"], session["non_eval_failures"]) == (1, 1)
+
+
+def test_collect_only_prints_no_evals_summary(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".eval.yaml", **{"evals/good": GOOD})
+    result = pytester.runpytest("--evals", "evals", "--collect-only", "-q")
+    assert result.ret == pytest.ExitCode.OK
+    assert "evals summary" not in result.stdout.str()
+    assert "gate" not in result.stdout.str()
