@@ -114,10 +114,15 @@ def tolerance_line(verdicts: Iterable[GateVerdict]) -> str | None:
     total = failed + errored
     if total == 0:
         return None
-    noun = "failure" if total == 1 else "failures"
-    detail = f" ({failed} failed, {errored} errored)" if failed and errored else ""
     gates = "the eval gate holds" if len(verdicts) == 1 else "every eval gate holds"
-    return f"{total} datapoint {noun}{detail} tolerated: {gates}"
+    if failed and errored:
+        return f"{total} datapoint failures ({failed} failed, {errored} errored) tolerated: {gates}"
+    if errored:
+        # An error is something that broke, not a miss: called what it is.
+        noun = "errored datapoint" if errored == 1 else "errored datapoints"
+        return f"{errored} {noun} tolerated: {gates}"
+    noun = "failure" if failed == 1 else "failures"
+    return f"{failed} datapoint {noun} tolerated: {gates}"
 
 
 def percent(rate: float, digits: int = 1) -> str:

@@ -148,6 +148,8 @@ def test_tolerance_line_when_gates_hold_with_failures() -> None:
     assert tolerance_line([one, mixed]) == (
         "4 datapoint failures (3 failed, 1 errored) tolerated: every eval gate holds"
     )
+    errored = gate(4, 0, 1, pass_rate=0.5)
+    assert tolerance_line([errored]) == "1 errored datapoint tolerated: the eval gate holds"
 
 
 def test_no_tolerance_line_without_failures_or_with_a_failed_gate() -> None:
