@@ -199,16 +199,18 @@ def _csv(path: Path, text: str) -> list[RawDatapoint]:
                     )
                 header = cells
                 continue
-            if len(cells) > len(header):
+            if len(cells) != len(header):
+                # A short row is a comma gone missing as often as a long one is a comma too
+                # many: either would put values under the wrong columns.
+                more = "more" if len(cells) > len(header) else "fewer"
                 raise EvalInputError(
-                    "this row has more cells than the header has columns "
-                    f"({len(cells)} cells, {len(header)} columns)",
+                    f"this row has {more} cells than the header has columns "
+                    f"({len(cells)} cells, {len(header)} columns); an empty value is an "
+                    "empty cell (a,,c)",
                     path=path,
                     line=start,
                 )
-            record: dict[str, Any] = dict.fromkeys(header)
-            record.update(zip(header, cells, strict=False))  # short rows: None
-            rows.append(RawDatapoint(len(rows), record, start))
+            rows.append(RawDatapoint(len(rows), dict(zip(header, cells, strict=True)), start))
     except csv.Error as exc:
         raise EvalInputError(f"invalid CSV: {exc}", path=path, line=reader.line_num) from None
     if header is None:

@@ -181,16 +181,21 @@ def test_csv_with_crlf_and_a_byte_order_mark(tmp_path: Path) -> None:
     assert _rows(path) == [(0, {"id": "a", "input": "x"}, 2), (1, {"id": "b", "input": "y"}, 3)]
 
 
-def test_csv_values_stay_strings_and_short_rows_get_none(tmp_path: Path) -> None:
-    path = _write(tmp_path, "d.csv", "id,n,extra\n1,2.5\n")
-    assert _rows(path) == [(0, {"id": "1", "n": "2.5", "extra": None}, 2)]
+def test_csv_values_stay_strings_and_empty_cells_are_empty_strings(tmp_path: Path) -> None:
+    path = _write(tmp_path, "d.csv", "id,n,extra\n1,2.5,\n")
+    assert _rows(path) == [(0, {"id": "1", "n": "2.5", "extra": ""}, 2)]
 
 
-def test_csv_row_with_too_many_cells(tmp_path: Path) -> None:
+def test_csv_row_with_too_many_or_too_few_cells(tmp_path: Path) -> None:
     path = _write(tmp_path, "d.csv", "id,input\na,x\nb,y,surplus\n")
-    error = _error(path)
-    assert str(error) == (
-        f"{path}:3: this row has more cells than the header has columns (3 cells, 2 columns)"
+    assert str(_error(path)) == (
+        f"{path}:3: this row has more cells than the header has columns (3 cells, 2 columns); "
+        "an empty value is an empty cell (a,,c)"
+    )
+    path = _write(tmp_path, "e.csv", "id,input,expected\na,x,y\nb,x\n")
+    assert str(_error(path)) == (
+        f"{path}:3: this row has fewer cells than the header has columns (2 cells, 3 columns); "
+        "an empty value is an empty cell (a,,c)"
     )
 
 
