@@ -3,7 +3,7 @@ the same thing the same way."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .gate import GateVerdict, percent
@@ -14,6 +14,14 @@ NA = "n/a"
 
 def rate(value: float | None) -> str:
     return NA if value is None else percent(value)
+
+
+def interval(bounds: Sequence[float] | None) -> str:
+    """``49-94%``: the pass rate's 95% Wilson interval (``pass_rate_ci``)."""
+    if not bounds:
+        return NA
+    low, high = bounds
+    return f"{low * 100:.0f}-{high * 100:.0f}%"
 
 
 def score(value: float | None) -> str:

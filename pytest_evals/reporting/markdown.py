@@ -23,11 +23,13 @@ _RUN_COLUMNS = (
     ("Failed", "---:"),
     ("Errored", "---:"),
     ("Pass rate", "---:"),
+    ("95% CI", "---:"),
     ("Mean score", "---:"),
     ("Latency p50 / p95", "---:"),
     ("Tokens", "---:"),
     ("Cost", "---:"),
     ("Cache hits", "---:"),
+    ("Flaky", "---:"),
     ("Gate", ":---"),
 )
 
@@ -100,11 +102,13 @@ def _run_row(run: Run, summary: Mapping[str, Any], verdict: GateVerdict | None) 
         fmt.count(summary.get("failed")),
         fmt.count(summary.get("errored")),
         fmt.rate(summary.get("pass_rate")),
+        fmt.interval(summary.get("pass_rate_ci")),
         fmt.score(summary.get("mean_score")),
         f"{fmt.ms(latency.get('p50'))} / {fmt.ms(latency.get('p95'))}",
         fmt.count((summary.get("tokens") or {}).get("total")),
         fmt.cost(summary),
         fmt.cache_hits(summary),
+        fmt.count(summary.get("flaky")),
         mark + gate,
     ]
 

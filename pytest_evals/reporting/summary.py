@@ -17,8 +17,11 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     failures. Cost: the sum of known costs; ``None`` when no record knows its cost;
     ``cost_incomplete`` when some completed record's cost is unknown. An errored record with
     no cost is left out of that flag: a failed call is not billed as far as we can tell.
-    A record kept from an earlier session (``"kept": true``, under ``--lf``) counts in
-    ``cost`` but not in ``cost_incurred``; a kept cache hit is not a hit of this session.
+    ``flaky``: datapoints whose repeats disagreed (some passed, some did not);
+    ``judge_cost``: what the judge calls of its scorers cost, ``total_cost`` samples and
+    judges together. A record kept from an earlier session (``"kept": true``, under
+    ``--lf``) counts in ``cost`` but not in ``cost_incurred``; a kept cache hit is not a hit
+    of this session.
     """
     passed = failed = errored = cache_hits = 0
     score_sum = 0.0
@@ -30,6 +33,8 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     cost_kept: float | None = None
     cost_unknown = 0
     scorers: dict[str, list[float]] = {}  # name -> [score sum, scored, passed]
+    flaky: list[str] = []
+    judge_cost: float | None = None
 
     for record in records:
         is_error = record.get("status") == "error"
@@ -65,6 +70,12 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         elif not is_error:
             cost_unknown += 1
 
+        repeats = record.get("repeats") or ()
+        if len({bool(r.get("passed")) for r in repeats}) > 1:
+            flaky.append(str(record.get("datapoint_id")))
+        if record.get("judge_cost") is not None:
+            judge_cost = (judge_cost or 0.0) + record["judge_cost"]
+
         for entry in record.get("scores") or ():
             stats = scorers.setdefault(str(entry.get("name")), [0.0, 0, 0])
             stats[0] += entry.get("score") or 0.0
@@ -79,6 +90,7 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "failed": failed,
         "errored": errored,
         "pass_rate": passed / datapoints if datapoints else None,
+        "pass_rate_ci": wilson_interval(passed, datapoints),
         "mean_score": score_sum / score_count if score_count else None,
         "scorers": {
             name: {"mean": s / n if n else None, "passed": int(p), "total": int(n)}
@@ -95,8 +107,29 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         else cost - (cost_replayed or 0.0) - (cost_kept or 0.0),
         "cost_replayed": cost_replayed,
         "cost_kept": cost_kept,
+        "judge_cost": judge_cost,
+        "total_cost": None
+        if cost is None and judge_cost is None
+        else (cost or 0) + (judge_cost or 0),
         "cache_hits": cache_hits,
+        "flaky": len(flaky),
+        "flaky_datapoints": flaky,
     }
+
+
+def wilson_interval(passed: int, total: int, z: float = 1.959964) -> list[float] | None:
+    """The 95% Wilson score interval of a pass rate: how far the rate measured on this many
+    datapoints may be from the rate a bigger sample would show (``[low, high]``). Unlike
+    the normal approximation it stays inside [0, 1] and means something at 0/10 or 10/10."""
+    if total <= 0:
+        return None
+    rate = passed / total
+    spread = z * z / total
+    centre = (rate + spread / 2) / (1 + spread)
+    half = z * math.sqrt(rate * (1 - rate) / total + spread / (4 * total)) / (1 + spread)
+    low = 0.0 if passed == 0 else max(0.0, centre - half)
+    high = 1.0 if passed == total else min(1.0, centre + half)
+    return [low, high]
 
 
 def percentile(ordered: Sequence[float], p: float) -> float | None:

@@ -56,7 +56,8 @@ def summary_lines(
 
 
 def _cell_groups(run: Run, summary: Mapping[str, Any]) -> list[list[Cell]]:
-    """Cells in three groups, one line each when the width allows: counts, quality, spend."""
+    """Cells in three groups, one line each when the width allows: counts, quality, spend
+    (and the pass rate's 95% interval)."""
     latency = summary.get("latency_ms") or {}
     tokens = (summary.get("tokens") or {}).get("total")
     return [
@@ -76,8 +77,16 @@ def _cell_groups(run: Run, summary: Mapping[str, Any]) -> list[list[Cell]]:
             ("latency p50", fmt.ms(latency.get("p50"))),
             ("latency p95", fmt.ms(latency.get("p95"))),
             ("tokens", fmt.count(tokens)),
+            ("95% CI", fmt.interval(summary.get("pass_rate_ci"))),
+            # Only repeats can disagree: a run without them has no flaky datapoints to count.
+            *([("flaky", fmt.count(summary.get("flaky")))] if _repeats(run) else []),
         ],
     ]
+
+
+def _repeats(run: Run) -> bool:
+    repeat = run.config.get("repeat")
+    return isinstance(repeat, int) and repeat > 1
 
 
 def _column_widths(groups: list[list[Cell]], width: int) -> list[tuple[int, int]]:

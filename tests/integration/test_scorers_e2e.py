@@ -171,9 +171,14 @@ cases:
     )
     result = pytester.runpytest("--evals", "evals", "--evals-json", "out.json", *mode)
     result.assert_outcomes(failed=1)
-    record = load_json(pytester.path / "out.json")["runs"][0]["result_items"][0]
+    run = load_json(pytester.path / "out.json")["runs"][0]
+    record = run["result_items"][0]
     assert record["score"] == pytest.approx(0.5)
     assert [r["passed"] for r in record["repeats"]] == [True, False, True, False]
+    # Repeats that disagree make the datapoint flaky, and the summary says which.
+    assert (run["summary"]["flaky"], run["summary"]["flaky_datapoints"]) == (1, ["coin"])
+    assert run["summary"]["pass_rate_ci"] == [0.0, pytest.approx(0.7935, abs=1e-4)]
+    result.stdout.fnmatch_lines(["*95% CI*0-79%*flaky 1"])
     result = pytester.runpytest(
         "--evals", "evals", "--evals-json", "out.json", "--evals-repeat", "1", *mode
     )

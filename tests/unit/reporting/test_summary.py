@@ -125,3 +125,32 @@ def test_a_kept_record_costs_this_session_nothing() -> None:
     assert summary["cost"] == 0.75
     assert summary["cost_incurred"] == 0.25 and summary["cost_kept"] == 0.5
     assert summary["cache_hits"] == 0 and summary["cost_replayed"] is None
+
+
+def test_the_pass_rate_interval_is_wilsons() -> None:
+    from pytest_evals.reporting.summary import wilson_interval
+
+    low, high = wilson_interval(8, 10)
+    assert (round(low, 3), round(high, 3)) == (0.49, 0.943)
+    assert wilson_interval(0, 10)[0] == 0.0
+    assert wilson_interval(10, 10)[1] == 1.0
+    assert wilson_interval(0, 0) is None
+    wide, narrow = wilson_interval(4, 5), wilson_interval(400, 500)
+    assert wide and narrow and wide[1] - wide[0] > 5 * (narrow[1] - narrow[0])
+    summary = summarize([record("a"), record("b", passed=False)])
+    assert summary["pass_rate_ci"] == wilson_interval(1, 2)
+
+
+def test_flaky_datapoints_are_those_whose_repeats_disagree() -> None:
+    agree = {**record("a"), "repeats": [{"passed": True}, {"passed": True}]}
+    disagree = {**record("b"), "repeats": [{"passed": True}, {"passed": False}]}
+    summary = summarize([agree, disagree, record("c")])
+    assert (summary["flaky"], summary["flaky_datapoints"]) == (1, ["b"])
+
+
+def test_judge_cost_adds_to_the_total() -> None:
+    assert summarize([record("a", cost=0.5)])["judge_cost"] is None
+    judged = {**record("a", cost=0.5), "judge_cost": 0.25}
+    summary = summarize([judged])
+    assert (summary["judge_cost"], summary["total_cost"]) == (0.25, 0.75)
+    assert summarize([record("a", cost=None)])["total_cost"] is None
