@@ -28,8 +28,14 @@ from ..reporting import (
     write_json_atomic,
 )
 from ..wire import carried
-from .options import EvalsSettings
-from .rerun import STORE_FOLDER, KeptResults, ResultStore, keep_earlier_results, store_results
+from .options import EvalsSettings, rerun_flag
+from .rerun import (
+    STORE_FOLDER,
+    KeptResults,
+    ResultStore,
+    keep_earlier_results,
+    store_results,
+)
 
 if TYPE_CHECKING:
     from .manifest import Manifest, PlannedItem
@@ -49,15 +55,6 @@ def _write_markdown(path: Path, text: str) -> None:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-
-
-def _rerun_flag(config: pytest.Config) -> str | None:
-    """``--lf`` or ``--sw`` when pytest runs only some datapoints again, else None."""
-    if getattr(config.option, "lf", False):
-        return "--lf"
-    if getattr(config.option, "stepwise", False) or getattr(config.option, "stepwise_skip", False):
-        return "--sw"
-    return None
 
 
 def _crash_message(report: pytest.TestReport) -> str:
@@ -160,8 +157,10 @@ class EvalsController:
         store = self._result_store() if manifest is not None else None
         if manifest is not None:
             for planned in manifest.runs.values():
-                self.book.plan(planned.meta, now=self.started_at)
-            if store is not None and _rerun_flag(self.config):
+                # A run none of whose datapoints was re-run is reported if results are kept.
+                if planned.selected:
+                    self.book.plan(planned.meta, now=self.started_at)
+            if store is not None and rerun_flag(self.config):
                 self.kept = keep_earlier_results(self.book, manifest, store)
         self.book.finish(interrupted=interrupted, now=_now(), tests_ran=self.tests_ran)
         runs = self.book.runs
@@ -265,7 +264,7 @@ class EvalsController:
         """What the summaries say of the session beyond its runs: results kept by --lf,
         and what fails the session whatever the gates say (a green table must not hide it)."""
         notes = []
-        flag = _rerun_flag(self.config)
+        flag = rerun_flag(self.config)
         if self.kept is not None and flag is not None and (self.kept.kept or self.kept.missing):
             notes.append(self.kept.line(flag))
         if self.collection_errors:

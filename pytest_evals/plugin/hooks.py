@@ -23,7 +23,7 @@ from ..spec import yaml_source  # noqa: F401
 from ..spec.model import is_spec_path
 from ..wire import attach
 from . import hookspecs
-from .options import add_options, resolve_settings
+from .options import add_options, rerun_flag, resolve_settings
 from .prefetch import window_for
 from .services import Services
 from .state import STATE_KEY, EvalsState
@@ -205,6 +205,44 @@ def pytest_collection_modifyitems(
 
     on_disk = {path: declared_name(path) for path in spec_files(state.settings.paths)}
     separate_namesakes(items, config.rootpath, on_disk)
+    if rerun_flag(config) is not None and not _narrowed(config):
+        # --lf/--sw will deselect the evals whose datapoints all passed; their last results
+        # are still the session's to report, so their runs are remembered now.
+        from .items import DatapointItem
+
+        state.collected_evals = {
+            item.run_id: item for item in reversed(items) if isinstance(item, DatapointItem)
+        }
+
+
+def _narrowed(config: pytest.Config) -> bool:
+    """-k, -m or --deselect: the user chose what to look at."""
+    option = config.option
+    return bool(
+        getattr(option, "keyword", "")
+        or getattr(option, "markexpr", "")
+        or getattr(option, "deselect", None)
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> pytest.CollectReport | None:
+    """Under --lf, pytest skips the files none of whose tests failed last time, and so would
+    neither see an eval broken since nor report the last results of one that held. Eval
+    spec files are collected whatever --lf says (its deselection still runs only the
+    failures)."""
+    if rerun_flag(collector.config) is None or collector.config.stash.get(STATE_KEY, None) is None:
+        return None
+    from .items import EvalSpecFile
+
+    if not isinstance(collector, EvalSpecFile):
+        return None
+    try:
+        from _pytest.runner import pytest_make_collect_report as collect_normally
+    except ImportError:  # a pytest that moved it: --lf then skips as it likes
+        return None
+    report: pytest.CollectReport = collect_normally(collector)
+    return report
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -225,7 +263,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     from .manifest import Manifest, write_worker_manifest
 
     workerinput = getattr(session.config, "workerinput", None)
-    manifest = Manifest.of(session.items, totals, by_node=workerinput is not None)
+    selected = {item.run_id for item in session.items if isinstance(item, DatapointItem)}
+    unselected = [item for run, item in state.collected_evals.items() if run not in selected]
+    manifest = Manifest.of(
+        session.items, totals, by_node=workerinput is not None, unselected=unselected
+    )
     if workerinput is None:
         session.config.stash[_MANIFEST_KEY] = manifest
     elif manifest.runs and state.shared_dir is not None:

@@ -50,11 +50,17 @@ class Manifest:
 
     @classmethod
     def of(
-        cls, items: Iterable[object], totals: Mapping[str, int], *, by_node: bool = True
+        cls,
+        items: Iterable[object],
+        totals: Mapping[str, int],
+        *,
+        by_node: bool = True,
+        unselected: Iterable[object] = (),
     ) -> Manifest:
         """The manifest of a process's selected ``items`` (the eval items among them);
         ``totals``: each run's selected items. ``by_node=False`` leaves ``items`` empty:
-        only a worker's items can crash under the controller."""
+        only a worker's items can crash under the controller. ``unselected``: an item of
+        each run none of whose datapoints was selected (--lf), planned with none."""
         evals = [item for item in items if isinstance(item, DatapointItem)]
         chosen: dict[str, list[DatapointItem]] = {}
         for item in evals:
@@ -63,6 +69,9 @@ class Manifest:
             run_id: _planned_run(members[0], members, totals.get(run_id, len(members)))
             for run_id, members in chosen.items()
         }
+        for other in unselected:
+            if isinstance(other, DatapointItem) and other.run_id not in runs:
+                runs[other.run_id] = _planned_run(other, [], 0)
         planned = (
             {
                 item.nodeid: PlannedItem(item.run_id, item.datapoint.id, item.position)

@@ -271,3 +271,13 @@ def resolve_settings(config: pytest.Config) -> EvalsSettings:
         cache_dir=cache_dir,
         max_cost_usd=config.getoption("evals_max_cost"),
     )
+
+
+def rerun_flag(config: pytest.Config) -> str | None:
+    """``--lf`` or ``--sw`` when pytest runs only some datapoints again, else None."""
+    option = config.option
+    if getattr(option, "lf", False):
+        return "--lf"
+    if getattr(option, "stepwise", False) or getattr(option, "stepwise_skip", False):
+        return "--sw"
+    return None

@@ -21,6 +21,8 @@ class EvalsState:
     """Spec files named on the command line: collected even outside ``--evals`` paths."""
     shared_dir: Path | None = None
     """The folder every process of the session shares."""
+    collected_evals: dict[str, pytest.Item] = field(default_factory=dict)
+    """Under --lf/--sw: each run's first item as collected, before any deselection."""
     run_totals: dict[str, int] = field(default_factory=dict)
     """Items per run after deselection, counted when collection finishes."""
     prefetch_window: int = 2 * DEFAULT_IN_FLIGHT

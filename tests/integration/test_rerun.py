@@ -136,7 +136,7 @@ def test_without_pytest_cache_lf_is_not_there_and_nothing_breaks(
     assert result.ret == pytest.ExitCode.OK
 
 
-def test_a_run_keeps_its_id_when_lf_skips_the_namesake_file(pytester: pytest.Pytester) -> None:
+def test_namesake_runs_keep_their_ids_under_lf(pytester: pytest.Pytester) -> None:
     pytester.makefile(
         ".eval.yaml",
         **{
@@ -146,7 +146,49 @@ def test_a_run_keeps_its_id_when_lf_skips_the_namesake_file(pytester: pytest.Pyt
     )
     _run(pytester)
     again = _run(pytester, "--lf")
-    again.assert_outcomes(failed=1)  # fr passed: pytest skips its file
-    (run,) = load_json(pytester.path / "out.json")["runs"]
-    assert run["id"] == "qa (evals/en/qa.eval.yaml)"
-    assert (run["total"], run["kept"]) == (3, 2)
+    again.assert_outcomes(failed=1)  # fr passed: nothing of it re-runs
+    en, fr = load_json(pytester.path / "out.json")["runs"]
+    assert (en["id"], en["total"], en["kept"]) == ("qa (evals/en/qa.eval.yaml)", 3, 2)
+    assert (fr["id"], fr["total"], fr["kept"]) == ("qa (evals/fr/qa.eval.yaml)", 1, 1)
+
+
+@pytest.mark.distributed
+def test_an_eval_lf_reruns_nothing_of_is_still_reported_with_its_last_results(
+    pytester: pytest.Pytester, mode: list[str]
+) -> None:
+    pytester.makefile(
+        ".eval.yaml",
+        **{"evals/triage": SPEC, "evals/steady": "cases:\n  - {id: a, output: x, expected: x}\n"},
+    )
+    _run(pytester, *mode)
+    again = _run(pytester, "--lf", *mode)
+    again.assert_outcomes(failed=1)
+    assert again.ret == pytest.ExitCode.OK
+    runs = {r["name"]: r for r in load_json(pytester.path / "out.json")["runs"]}
+    steady = runs["steady"]
+    assert (steady["status"], steady["total"], steady["kept"]) == ("completed", 1, 1)
+    assert steady["summary"]["gate"]["holds"] is True
+    again.stdout.fnmatch_lines(["steady  (1 kept from earlier sessions)*gate PASS*"])
+
+
+def test_lf_does_not_hide_a_spec_broken_since_the_last_run(pytester: pytest.Pytester) -> None:
+    pytester.makefile(
+        ".eval.yaml",
+        **{"evals/triage": SPEC, "evals/steady": "cases:\n  - {id: a, output: x, expected: x}\n"},
+    )
+    _run(pytester)
+    pytester.makefile(".eval.yaml", **{"evals/steady": "cases: [\n"})
+    again = _run(pytester, "--lf")
+    assert again.ret == pytest.ExitCode.INTERRUPTED
+    again.stdout.fnmatch_lines(["*evals/steady.eval.yaml*invalid YAML*"])
+
+
+def test_lf_with_k_reports_only_what_was_chosen(pytester: pytest.Pytester) -> None:
+    pytester.makefile(
+        ".eval.yaml",
+        **{"evals/triage": SPEC, "evals/steady": "cases:\n  - {id: a, output: x, expected: x}\n"},
+    )
+    _run(pytester)
+    again = _run(pytester, "--lf", "-k", "triage")
+    again.assert_outcomes(failed=1)
+    assert [r["name"] for r in load_json(pytester.path / "out.json")["runs"]] == ["triage"]

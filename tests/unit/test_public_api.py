@@ -35,3 +35,11 @@ def test_importing_the_package_and_its_entry_point_loads_no_engine_or_http() -> 
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_entry_point_hands_on_every_hook_of_the_hooks_module() -> None:
+    import pytest_evals.plugin as entry_point
+    from pytest_evals.plugin import hooks
+
+    defined = {name for name in vars(hooks) if name.startswith("pytest_")}
+    assert defined == {name for name in entry_point.__all__ if name.startswith("pytest_")}
