@@ -114,6 +114,15 @@ class ResultRecord:
     status: Status = "completed"
     error: str | None = None
     repeats: list[dict[str, Any]] | None = None
+    flaky: bool = False
+    """The repeats disagreed: some passed, some did not."""
+    judge_tokens: TokenUsage | None = None
+    judge_cost: float | None = None
+    """What the judge (and embedding) calls of its scorers used and cost, apart from the
+    sample's ``tokens`` and ``cost``."""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    """What the target returned as ``metadata``, or the call's (attempts, the model that
+    answered), of the first sample."""
 
     def redacted(self, secrets: Sequence[str]) -> ResultRecord:
         """This record with every secret (the values of the API key variables) taken out of
@@ -121,16 +130,24 @@ class ResultRecord:
         A target may raise ``RuntimeError("key " + os.environ[...])``; CI publishes reports."""
 
         def clean(value: Any) -> Any:
-            return redact(value, secrets) if isinstance(value, str) else value
+            # Outputs and metadata are JSON data: every string inside them, keys included.
+            if isinstance(value, str):
+                return redact(value, secrets)
+            if isinstance(value, dict):
+                return {clean(k): clean(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [clean(v) for v in value]
+            return value
 
         return replace(
             self,
             output=clean(self.output),
             error=clean(self.error),
-            scores=[replace(s, reason=clean(s.reason)) for s in self.scores],
-            repeats=None
-            if self.repeats is None
-            else [{**r, "output": clean(r.get("output"))} for r in self.repeats],
+            scores=[
+                replace(s, reason=clean(s.reason), details=clean(s.details)) for s in self.scores
+            ],
+            repeats=None if self.repeats is None else clean(self.repeats),
+            metadata=clean(self.metadata),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -150,6 +167,10 @@ class ResultRecord:
             "cached": self.cached,
             "status": self.status,
             "error": self.error,
+            "flaky": self.flaky,
+            "judge_tokens": (self.judge_tokens or TokenUsage()).to_dict(),
+            "judge_cost": self.judge_cost,
+            "metadata": self.metadata,
         }
         if self.repeats is not None:
             data["repeats"] = self.repeats

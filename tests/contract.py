@@ -18,6 +18,10 @@ RECORD_KEYS = {
     "cached",
     "status",
     "error",
+    "flaky",
+    "judge_tokens",
+    "judge_cost",
+    "metadata",
 }
 RUN_KEYS = {
     "id",

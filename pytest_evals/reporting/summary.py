@@ -70,8 +70,7 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         elif not is_error:
             cost_unknown += 1
 
-        repeats = record.get("repeats") or ()
-        if len({bool(r.get("passed")) for r in repeats}) > 1:
+        if record.get("flaky"):
             flaky.append(str(record.get("datapoint_id")))
         if record.get("judge_cost") is not None:
             judge_cost = (judge_cost or 0.0) + record["judge_cost"]

@@ -82,6 +82,7 @@ def completed_record(
         cost=cost,
         cached=all(s.cached for s in samples),
         status="completed",
+        metadata=dict(samples[0].metadata),
     )
     if len(outcomes) == 1:
         record.score = outcomes[0].score
@@ -93,6 +94,7 @@ def completed_record(
     record.repeats = [
         _repeat_entry(sample, outcome) for sample, outcome in zip(samples, outcomes, strict=True)
     ]
+    record.flaky = len({o.passed for o in outcomes}) > 1
     return record
 
 
@@ -105,6 +107,7 @@ def _repeat_entry(sample: Sample, outcome: Outcome) -> dict[str, Any]:
         "tokens": (sample.tokens or TokenUsage()).to_dict(),
         "cost": sample.cost,
         "cached": sample.cached,
+        "metadata": dict(sample.metadata),
     }
 
 
@@ -130,4 +133,5 @@ def error_record(
         status="error",
         error=error,
         passed=False,
+        metadata=dict(samples[0].metadata) if samples else {},
     )

@@ -265,3 +265,29 @@ def test_a_target_asking_for_what_no_target_gets_is_refused(pytester: pytest.Pyt
     result = pytester.runpytest("--evals", "evals")
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines(["*key 'target': the target asks for ?'question'?, which*"])
+
+
+@pytest.mark.distributed
+def test_what_the_target_says_of_its_answer_is_kept_in_the_record(
+    pytester: pytest.Pytester, mode: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOCAL_KEY", "sk-test-SECRET-1234567890")
+    pytester.makepyprojecttoml(
+        '[tool.pytest-evals.connections.local]\nbase_url = "http://127.0.0.1:9/v1"\n'
+        'api_key_env = "LOCAL_KEY"\n'
+    )
+    pytester.makepyfile(
+        **{
+            "evals/app": "import os\n\ndef answer(item):\n    return {'output': 'Paris', "
+            "'metadata': {'route': 'cache-miss', 'trace': ['t1', os.environ['LOCAL_KEY']]}}\n"
+        }
+    )
+    pytester.makefile(
+        ".eval.yaml",
+        **{"evals/geo": "target: app:answer\ncases:\n  - {id: fr, input: x, expected: Paris}\n"},
+    )
+    result = pytester.runpytest("--evals", "evals", "--evals-json", "out.json", *mode)
+    result.assert_outcomes(passed=1)
+    (record,) = load_json(pytester.path / "out.json")["runs"][0]["result_items"]
+    assert record["metadata"] == {"route": "cache-miss", "trace": ["t1", "[REDACTED]"]}
+    assert record["flaky"] is False and record["judge_cost"] is None

@@ -142,8 +142,8 @@ def test_the_pass_rate_interval_is_wilsons() -> None:
 
 
 def test_flaky_datapoints_are_those_whose_repeats_disagree() -> None:
-    agree = {**record("a"), "repeats": [{"passed": True}, {"passed": True}]}
-    disagree = {**record("b"), "repeats": [{"passed": True}, {"passed": False}]}
+    agree = {**record("a"), "repeats": [{"passed": True}, {"passed": True}], "flaky": False}
+    disagree = {**record("b"), "repeats": [{"passed": True}, {"passed": False}], "flaky": True}
     summary = summarize([agree, disagree, record("c")])
     assert (summary["flaky"], summary["flaky_datapoints"]) == (1, ["b"])
 
