@@ -22,3 +22,9 @@ def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
     for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
         text = text.replace(secret, REDACTED)
     return _LOOKS_LIKE_KEY.sub(lambda m: (m.group(1) or "") + REDACTED, text)
+
+
+def looks_like_key(text: str) -> bool:
+    """Whether ``text`` holds something shaped like a credential (``sk-…``, a bearer
+    token)."""
+    return _LOOKS_LIKE_KEY.search(text) is not None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
 import warnings
@@ -30,6 +31,7 @@ class EvalsCacheWarning(UserWarning):
 def warn_cache(message: str) -> None:
     # Located at the cache, not at our code: the user's fix is there.
     warnings.warn_explicit(message, EvalsCacheWarning, filename="pytest-evals cache", lineno=0)
+    logging.getLogger(__name__).warning("%s", message)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 import threading
 import time
@@ -42,6 +43,9 @@ from .retry import BackoffPolicy, backoff_delay
 T = TypeVar("T")
 
 _CLOSE_TIMEOUT_S = 5.0
+DOWN_AFTER = 5
+"""Connection failures in a row, across datapoints, after which a connection looks down."""
+_LOG = logging.getLogger(__name__)
 _TOKENS_PER_CHAR = 0.25  # a rough prompt-size estimate for tokens_per_minute
 _DEFAULT_COMPLETION_TOKENS = 256
 
@@ -89,6 +93,11 @@ class _ConnectionState:
     requests: RateLimit | None
     tokens: RateLimit | None
     pause_until: float = 0.0
+    connect_failures: int = 0
+    """Calls in a row, across datapoints, that could not connect at all."""
+    down: str | None = None
+    """Why the connection looks down (its last connection failure), once it does."""
+    not_attempted: int = 0
 
 
 class CallEngine:
@@ -397,6 +406,12 @@ class CallEngine:
         milliseconds; and how many attempts it took."""
         first_started = 0.0
         for attempt in range(1, attempts + 1):
+            if state.down is not None:
+                state.not_attempted += 1
+                raise SampleError(
+                    f"not attempted: the connection of {label} looks down after {DOWN_AFTER} "
+                    f"calls in a row could not connect ({state.down})"
+                )
             await self._wait_for_turn(state, request)
             started = time.perf_counter()
             if attempt == 1:
@@ -405,6 +420,7 @@ class CallEngine:
                 response = await asyncio.wait_for(
                     state.provider.complete(request, timeout_s=timeout_s), timeout_s
                 )
+                state.connect_failures = 0
                 finished = time.perf_counter()
                 return (
                     response,
@@ -418,21 +434,51 @@ class CallEngine:
                 error = exc
             except Exception as exc:  # a provider bug must cost one datapoint, not the run
                 error = ProviderError(f"{type(exc).__name__}: {exc}")
-            if not error.retryable or attempt == attempts:
+            self._count_connect_failure(state, error, label, api_key)
+            if not error.retryable or attempt == attempts or state.down is not None:
                 tries = f"{attempt} attempt" + ("s" if attempt != 1 else "")
+                down = "; the connection looks down: not retried" if state.down else ""
                 raise SampleError(
-                    redact(f"the call to {label} failed after {tries}: {error.message}", [api_key])
+                    redact(
+                        f"the call to {label} failed after {tries}: {error.message}{down}",
+                        [api_key],
+                    )
                 )
             delay = backoff_delay(
                 attempt, policy=self._backoff, retry_after=error.retry_after, rand=self._rand
             )
+            reason = redact(error.message, [api_key])
             if error.status == 429:
                 # 429s come in clusters: hold back every call of the connection, not just
                 # this one, so the server gets the quiet it asked for.
                 loop = asyncio.get_running_loop()
                 state.pause_until = max(state.pause_until, loop.time() + delay)
+                _LOG.warning("%s: rate limited (HTTP 429), pausing its calls %.2f s", label, delay)
+            _LOG.info(
+                "%s: attempt %d of %d failed (%s); retrying in %.2f s",
+                label, attempt, attempts, reason, delay,
+            )  # fmt: skip
             await asyncio.sleep(delay)
         raise AssertionError("unreachable: the loop returns or raises")
+
+    @staticmethod
+    def _count_connect_failure(
+        state: _ConnectionState, error: ProviderError | None, label: str, api_key: str | None
+    ) -> None:
+        """A connection that refuses call after call is down: its remaining calls fail at
+        once instead of each waiting out its retries. Timeouts and HTTP errors say the
+        server is there, and reset the count."""
+        if error is None or not error.connect_failure:
+            state.connect_failures = 0
+            return
+        state.connect_failures += 1
+        if state.connect_failures >= DOWN_AFTER and state.down is None:
+            state.down = redact(error.message, [api_key])
+            _LOG.warning(
+                "%s: the connection looks down (%d calls in a row could not connect: %s); "
+                "its remaining calls fail without being attempted",
+                label, state.connect_failures, state.down,
+            )  # fmt: skip
 
     # -- stopping ---------------------------------------------------------------------------
 
@@ -452,7 +498,12 @@ class CallEngine:
                 task.cancel()
 
     async def _close_providers(self) -> None:
-        for state in self._states.values():
+        for name, state in self._states.items():
+            if state.not_attempted:
+                _LOG.warning(
+                    "connection '%s' looked down: %d calls were not attempted (%s)",
+                    name, state.not_attempted, state.down,
+                )  # fmt: skip
             # Closing is best effort: the process is ending.
             with contextlib.suppress(Exception):
                 await state.provider.aclose()

@@ -72,7 +72,12 @@ class Services:
         value under 8 characters is no key worth hiding, and would blank ordinary text."""
         if self._secrets is None:
             try:
-                names = {c.api_key_env for c in self.connections().values() if c.api_key_env}
+                names = {
+                    name
+                    for c in self.connections().values()
+                    for name in (c.api_key_env, *c.env_headers.values())
+                    if name
+                }
             except EvalInputError:
                 names = set()
             values = {os.environ.get(name, "") for name in names}

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from .base import ChatRequest, ChatResponse
-from .http import JSONProvider, PooledJSONClient, invalid_body, optional_int
+from .http import JSONClient, JSONProvider, invalid_body, optional_int
+from .transport import TransportOptions
 
 API_VERSION = "2023-06-01"
 # The Messages API requires max_tokens; a spec that sets none gets this.
@@ -45,12 +46,12 @@ class AnthropicProvider(JSONProvider):
         *,
         headers: Mapping[str, str],
         extra_params: Mapping[str, Any],
-        max_connections: int,
+        transport: TransportOptions | None = None,
     ) -> None:
         auth = {"x-api-key": api_key} if api_key else {}
-        http = PooledJSONClient(
+        http = JSONClient(
             headers={"anthropic-version": API_VERSION, **headers, **auth},
-            max_connections=max_connections,
+            transport=transport or TransportOptions(),
             secrets=[api_key],
         )
         super().__init__(base_url.rstrip("/") + "/messages", http, extra_params)

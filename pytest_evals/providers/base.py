@@ -40,12 +40,17 @@ class ProviderError(Exception):
         retryable: bool = False,
         status: int | None = None,
         retry_after: float | None = None,
+        connect_failure: bool = False,
     ) -> None:
+        """``connect_failure``: no connection could be made (refused, no such host, a proxy
+        or TLS handshake that failed), what says the connection is down; not a timeout,
+        not an HTTP error status."""
         super().__init__(message)
         self.message = message
         self.retryable = retryable
         self.status = status
         self.retry_after = retry_after
+        self.connect_failure = connect_failure
 
 
 class Provider(Protocol):

@@ -1,5 +1,6 @@
-"""Posting JSON to a model API: keep-alive connections (``transport.py``), and HTTP failures
-turned into ``ProviderError`` (retryable or not, key redacted). Shared by the providers.
+"""Posting JSON to a model API over a connection's HTTP client (``transport.py``), and HTTP
+failures turned into ``ProviderError`` (retryable or not, key redacted). Shared by the
+providers.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from ..redact import redact
 from .base import ChatRequest, ChatResponse, ProviderError
-from .transport import ConnectionPool, HTTPResponse, TransportError
+from .transport import HTTPClient, HTTPResponse, TransportError, TransportOptions
 
 MESSAGE_LIMIT = 500
 # Request Timeout, Too Many Requests, and Anthropic's Overloaded: worth sending again.
@@ -66,31 +67,33 @@ def error_message(body: bytes) -> str:
     return short(text)
 
 
-class PooledJSONClient:
-    """POSTs JSON over up to ``max_connections`` keep-alive connections. Used on one event
-    loop: the pool is created there on the first call."""
+class JSONClient:
+    """POSTs JSON through one connection's HTTP client. Used on one event loop."""
 
     def __init__(
-        self, *, headers: Mapping[str, str], max_connections: int, secrets: Iterable[str | None]
+        self,
+        *,
+        headers: Mapping[str, str],
+        transport: TransportOptions,
+        secrets: Iterable[str | None],
     ) -> None:
         self._headers = {"Content-Type": "application/json", **headers}
-        self._max_connections = max(max_connections, 1)
         self._secrets = [s for s in secrets if s]
-        self._pool: ConnectionPool | None = None
+        self._http = HTTPClient(transport)
 
     def safe(self, text: str) -> str:
         return redact(text, self._secrets)
 
     async def post(self, url: str, payload: Mapping[str, Any], *, timeout_s: float) -> bytes:
         """The body of a 2xx answer; ProviderError otherwise. The engine bounds each attempt
-        by ``timeout_s`` (and closes the connection of one it cuts short)."""
-        if self._pool is None:
-            self._pool = ConnectionPool(max_connections=self._max_connections)
+        by ``timeout_s``."""
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         try:
-            response = await self._pool.request("POST", url, headers=self._headers, body=body)
+            response = await self._http.post(url, headers=self._headers, body=body)
         except TransportError as exc:
-            raise ProviderError(self.safe(f"connection error: {exc}"), retryable=True) from None
+            raise ProviderError(
+                self.safe(exc.message), retryable=exc.retryable, connect_failure=exc.connect
+            ) from None
         return self._checked(response)
 
     def _checked(self, response: HTTPResponse) -> bytes:
@@ -110,9 +113,7 @@ class PooledJSONClient:
         )
 
     async def aclose(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            await pool.aclose()
+        await self._http.aclose()
 
 
 def invalid_body(body: bytes, exc: Exception) -> ProviderError:
@@ -136,7 +137,7 @@ class JSONProvider:
     """A provider that posts one JSON body per call: subclasses say where, what and how to
     read the answer."""
 
-    def __init__(self, url: str, http: PooledJSONClient, extra_params: Mapping[str, Any]):
+    def __init__(self, url: str, http: JSONClient, extra_params: Mapping[str, Any]):
         self._url = url
         self._http = http
         self._extra_params = dict(extra_params)

@@ -7,9 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from .base import ChatRequest, ChatResponse
-from .http import JSONProvider, PooledJSONClient, invalid_body, optional_int
-
-_DEFAULT_MAX_CONNECTIONS = 100
+from .http import JSONClient, JSONProvider, invalid_body, optional_int
+from .transport import TransportOptions
 
 
 def parse_completion(body: bytes) -> ChatResponse:
@@ -43,11 +42,13 @@ class OpenAIProvider(JSONProvider):
         *,
         headers: Mapping[str, str],
         extra_params: Mapping[str, Any],
-        max_connections: int = _DEFAULT_MAX_CONNECTIONS,
+        transport: TransportOptions | None = None,
     ) -> None:
         auth = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        http = PooledJSONClient(
-            headers={**headers, **auth}, max_connections=max_connections, secrets=[api_key]
+        http = JSONClient(
+            headers={**headers, **auth},
+            transport=transport or TransportOptions(),
+            secrets=[api_key],
         )
         super().__init__(base_url.rstrip("/") + "/chat/completions", http, extra_params)
 

@@ -7,6 +7,7 @@ call never loads it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
@@ -29,15 +30,39 @@ def _anthropic(connection: Connection, api_key: str | None) -> Provider:
 
 
 def _build(kind: Callable[..., Provider], connection: Connection, api_key: str | None) -> Provider:
+    from .transport import TransportOptions
+
     return kind(
         connection.base_url,
         api_key,
-        headers=connection.headers,
+        headers={**connection.headers, **_env_headers(connection)},
         extra_params=connection.params,
-        # The engine bounds calls in flight per connection; the pool must never be the
-        # tighter bound, or pool waits would count against the attempt's timeout.
-        max_connections=max(connection.max_concurrency, 1),
+        transport=TransportOptions(
+            # The engine bounds calls in flight per connection; the pool must never be the
+            # tighter bound, or pool waits would count against the attempt's timeout.
+            max_connections=max(connection.max_concurrency, 1),
+            proxy=connection.proxy,
+            ca_bundle=connection.ca_bundle,
+            client_cert=connection.client_cert,
+            client_key=connection.client_key,
+            http2=connection.http2,
+            max_response_bytes=connection.max_response_bytes,
+        ),
     )
+
+
+def _env_headers(connection: Connection) -> dict[str, str]:
+    """The headers a connection reads from environment variables, read now."""
+    values = {}
+    for header, variable in connection.env_headers.items():
+        value = os.environ.get(variable)
+        if not value:
+            raise ProviderError(
+                f"connection '{connection.name}': header '{header}' is read from the "
+                f"environment variable {variable}, which is not set"
+            )
+        values[header] = value
+    return values
 
 
 def builtin_factories() -> Mapping[str, ProviderFactory]:

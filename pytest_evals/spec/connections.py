@@ -34,6 +34,18 @@ class Connection:
     params: Mapping[str, Any] = field(default_factory=dict)
     cache_dir: Path | None = None
     """Where this connection's responses are cached, instead of the session's cache."""
+    proxy: str | None = None
+    """A proxy URL for its calls; None: the environment's (``HTTPS_PROXY``…); "": none."""
+    ca_bundle: Path | None = None
+    """A PEM file of CAs to trust besides the usual ones (a private CA)."""
+    client_cert: Path | None = None
+    client_key: Path | None = None
+    http2: bool = False
+    max_response_bytes: int = 32 * 1024 * 1024
+    env_headers: Mapping[str, str] = field(default_factory=dict)
+    """Header name -> the environment variable its value is read from when the call is
+    made (``headers = { OpenAI-Organization = { env = "OPENAI_ORG" } }``); such values are
+    redacted like keys."""
 
 
 def missing_key_message(connection: Connection) -> str:

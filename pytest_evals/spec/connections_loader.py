@@ -4,6 +4,7 @@ parsed TOML table and the environment. No pytest import."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -12,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import EvalInputError
+from ..redact import looks_like_key
 from ..values import number_problem
 from .connections import Connection, Prices
 from .hints import did_you_mean
@@ -38,7 +40,15 @@ _CONNECTION_KEYS = (
     "headers",
     "params",
     "cache_dir",
+    "proxy",
+    "ca_bundle",
+    "client_cert",
+    "client_key",
+    "http2",
+    "max_response_bytes",
 )
+# Headers that carry credentials: never written in a file.
+_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "api-key"})
 _PRICE_KEYS = ("input_per_mtok", "output_per_mtok")
 _MODEL_KEYS = ("connection", "name", "temperature", "max_tokens", "seed", "params")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -252,10 +262,82 @@ def _connection(table: _Table, base: Connection | None) -> Connection:
             else defaults.retries
         ),
         prices=_prices(table) if "prices" in data else {},
-        headers=table.string_map("headers") if "headers" in data else {},
+        headers=_headers(table)[0] if "headers" in data else {},
+        env_headers=_headers(table)[1] if "headers" in data else {},
+        proxy=_proxy(table) if "proxy" in data else None,
+        ca_bundle=_file(table, "ca_bundle") if "ca_bundle" in data else None,
+        client_cert=_file(table, "client_cert") if "client_cert" in data else None,
+        client_key=_file(table, "client_key") if "client_key" in data else None,
+        http2=_http2(table) if "http2" in data else False,
+        max_response_bytes=(
+            table.number("max_response_bytes", integer=True, minimum=1024)
+            if "max_response_bytes" in data
+            else defaults.max_response_bytes
+        ),
         params=dict(data["params"]) if isinstance(data.get("params"), Mapping) else {},
         cache_dir=_cache_dir(table) if "cache_dir" in data else None,
     )
+
+
+def _headers(table: _Table) -> tuple[dict[str, str], dict[str, str]]:
+    """Literal headers, and those read from environment variables (``{ env = "NAME" }``).
+    A credential is never a literal: it would sit in the repository."""
+    value = table.data["headers"]
+    if not isinstance(value, Mapping):
+        raise table.error("headers", "must be a table of header names to values")
+    literal: dict[str, str] = {}
+    from_env: dict[str, str] = {}
+    for name, entry in value.items():
+        where = f"headers.{name}"
+        if isinstance(entry, Mapping):
+            env = entry.get("env")
+            if set(entry) != {"env"} or not isinstance(env, str) or not _ENV_NAME.match(env):
+                raise table.error(where, 'must be text or { env = "VARIABLE_NAME" }')
+            from_env[str(name)] = env
+        elif isinstance(entry, str):
+            if str(name).lower() in _CREDENTIAL_HEADERS or looks_like_key(entry):
+                raise table.error(
+                    where,
+                    "credentials never live in files: give the key's variable as api_key_env, "
+                    'or read the header from one: { env = "VARIABLE_NAME" }',
+                )
+            literal[str(name)] = entry
+        else:
+            raise table.error(where, 'must be text or { env = "VARIABLE_NAME" }')
+    return literal, from_env
+
+
+def _proxy(table: _Table) -> str:
+    value = table.data["proxy"]
+    if not isinstance(value, str):
+        raise table.error("proxy", 'must be a proxy URL, or "" for none')
+    if value == "":
+        return value
+    if not value.startswith(("http://", "https://", "socks5://", "socks5h://")):
+        raise table.error("proxy", f"must start with http://, https:// or socks5://, got {value!r}")
+    problem = _url_problem(value)
+    if problem is not None:
+        raise table.error("proxy", f"{problem} (the URL given there)")
+    return value
+
+
+def _file(table: _Table, key: str) -> Path:
+    # Relative to the pyproject.toml, like cache_dir: the file ships with the repository.
+    path = Path(table.string(key))
+    base = table.source.parent if table.source is not None else Path.cwd()
+    path = path if path.is_absolute() else base / path
+    if not path.is_file():
+        raise table.error(key, f"no such file: {path}")
+    return path
+
+
+def _http2(table: _Table) -> bool:
+    value = table.data["http2"]
+    if not isinstance(value, bool):
+        raise table.error("http2", f"must be true or false, got {value!r}")
+    if value and importlib.util.find_spec("h2") is None:
+        raise table.error("http2", 'needs the h2 package: pip install "pytest-evals[http2]"')
+    return value
 
 
 def _url_problem(url: str) -> str | None:

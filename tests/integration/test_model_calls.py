@@ -342,3 +342,46 @@ def test_a_key_user_code_puts_in_an_error_output_or_reason_is_redacted(
     for shown in ("printed [REDACTED]", "written [REDACTED]", "logged [REDACTED]"):
         assert shown in texts["stdout"] and shown in texts["junit"], shown
     assert "UserWarning: warned [REDACTED]" in texts["stdout"]  # the warnings summary
+
+
+@pytest.mark.distributed
+def test_a_connection_that_is_down_fails_its_remaining_calls_fast(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, mode: list[str]
+) -> None:
+    import time
+
+    monkeypatch.setenv("LOCAL_KEY", KEY)
+    pytester.makepyprojecttoml(
+        pyproject("http://127.0.0.1:9/v1").replace("retries = 4", "retries = 2")
+    )
+    cases = "".join(f"  - {{id: d{i}, input: q{i}, expected: x}}\n" for i in range(20))
+    pytester.makefile(
+        ".eval.yaml", **{"evals/down": f"model: local/m\npass_rate: 0\ncases:\n{cases}"}
+    )
+    started = time.monotonic()
+    result = pytester.runpytest(
+        "--evals", "evals", "--evals-cache", "off", "--evals-json", "out.json",
+        "-o", "log_cli=true", "--log-cli-level=WARNING", *mode,
+    )  # fmt: skip
+    elapsed = time.monotonic() - started
+    result.assert_outcomes(errors=20)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    errors = [r["error"] for r in load_json(pytester.path / "out.json")["runs"][0]["result_items"]]
+    # The first calls to fail count up to "down"; the others are not retried or not tried.
+    down = [e for e in errors if "looks down" in e]
+    assert len(down) >= 20 - 5, errors
+    assert all("cannot connect to 127.0.0.1:9" in e or "not attempted" in e for e in errors)
+    result.stdout.fnmatch_lines(["*the connection looks down*"])
+    assert elapsed < 40, elapsed  # generous: a shared machine; without it ~15 s and more
+    assert KEY not in result.stdout.str()
+
+
+def test_retries_are_logged_for_log_cli_and_caplog(
+    project: pytest.Pytester, server: FakeOpenAI
+) -> None:
+    server.fail_next(1, "500")
+    result = project.runpytest(
+        "--evals", "evals", "--evals-cache", "off", "-o", "log_cli=true", "--log-cli-level=INFO"
+    )
+    result.stdout.fnmatch_lines(["*local/tiny-model: attempt 1 of 5 failed (HTTP 500*retrying in*"])
+    assert KEY not in result.stdout.str()

@@ -1,6 +1,6 @@
-"""The HTTP/1.1 connection pool against real servers on 127.0.0.1 whose answers each test
-scripts byte for byte: keep-alive, framing, encodings, servers that hang up, cancellation,
-TLS."""
+"""A connection's HTTP client (httpx) against real servers on 127.0.0.1 whose answers each
+test scripts byte for byte: keep-alive, encodings, bounded answers and decompression bombs,
+refused connections, TLS with a private CA, forward and CONNECT proxies."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
-from pytest_evals.providers.transport import ConnectionPool, TransportError, split_url
+from pytest_evals.providers.transport import HTTPClient, TransportError, TransportOptions
 
 SECRET = "sk-test-DO-NOT-LEAK-51c0"
 
@@ -104,53 +105,37 @@ def run(test: Callable[[], Awaitable[Any]]) -> Any:
     return asyncio.run(test())
 
 
-async def post(pool: ConnectionPool, url: str, body: bytes = b"{}") -> Any:
-    return await pool.request("POST", url, headers={"Content-Type": "application/json"}, body=body)
+def client(**options: Any) -> HTTPClient:
+    return HTTPClient(TransportOptions(**options), environ={})
+
+
+async def post(http: HTTPClient, url: str, body: bytes = b"{}") -> Any:
+    return await http.post(url, headers={"Content-Type": "application/json"}, body=body)
 
 
 def test_requests_reuse_one_kept_alive_connection() -> None:
     async def test() -> None:
         async with ScriptedServer(lambda r, n: ok(b"answer %d" % n)) as server:
-            pool = ConnectionPool(max_connections=4)
-            bodies = [(await post(pool, server.url, b'{"n": %d}' % i)).body for i in range(3)]
-            await pool.aclose()
+            http = client(max_connections=4)
+            bodies = [(await post(http, server.url, b'{"n": %d}' % i)).body for i in range(3)]
+            await http.aclose()
         assert bodies == [b"answer 0", b"answer 1", b"answer 2"]
         assert server.connections == 1
         assert [r.body for r in server.requests] == [b'{"n": 0}', b'{"n": 1}', b'{"n": 2}']
-        head = server.requests[0].head
-        assert head.startswith("POST /v1/chat/completions HTTP/1.1\r\n")
-        assert f"host: 127.0.0.1:{server.port}\r\n" in head.lower()
-        assert "content-length: 8\r\n" in head.lower()
+        assert server.requests[0].head.startswith("POST /v1/chat/completions HTTP/1.1\r\n")
+        assert "user-agent: pytest-evals\r\n" in server.requests[0].head.lower()
 
     run(test)
 
 
-def test_connections_are_bounded_and_each_carries_one_request_at_a_time() -> None:
+def test_connections_are_bounded() -> None:
     async def test() -> None:
         async with ScriptedServer(lambda r, n: Reply(ok().data, delay_s=0.05)) as server:
-            pool = ConnectionPool(max_connections=3)
-            responses = await asyncio.gather(*(post(pool, server.url) for _ in range(12)))
-            await pool.aclose()
+            http = client(max_connections=3)
+            responses = await asyncio.gather(*(post(http, server.url) for _ in range(12)))
+            await http.aclose()
         assert [r.status for r in responses] == [200] * 12
         assert server.connections == 3 and server.most_open == 3
-
-    run(test)
-
-
-def test_a_chunked_answer_is_put_together() -> None:
-    chunked = (
-        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n"
-        b'5\r\n{"a":\r\n4\r\n 12}\r\n0\r\n\r\n'
-    )
-
-    async def test() -> None:
-        async with ScriptedServer(lambda r, n: Reply(chunked)) as server:
-            pool = ConnectionPool(max_connections=1)
-            first, second = await post(pool, server.url), await post(pool, server.url)
-            await pool.aclose()
-        assert first.body == second.body == b'{"a": 12}'
-        assert first.headers["content-type"] == "application/json"
-        assert server.connections == 1
 
     run(test)
 
@@ -161,157 +146,88 @@ def test_a_compressed_answer_is_decoded(encoding: str) -> None:
     packed = gzip.compress(text) if encoding == "gzip" else zlib.compress(text)
 
     async def test() -> None:
-        reply = ok(packed, f"Content-Encoding: {encoding}")
-        async with ScriptedServer(lambda r, n: reply) as server:
-            pool = ConnectionPool(max_connections=1)
-            response = await post(pool, server.url)
-            await pool.aclose()
+        async with ScriptedServer(
+            lambda r, n: ok(packed, f"Content-Encoding: {encoding}")
+        ) as server:
+            http = client()
+            response = await post(http, server.url)
+            await http.aclose()
         assert response.body == text
-        assert "accept-encoding: gzip, deflate\r\n" in server.requests[0].head.lower()
 
     run(test)
 
 
-def test_an_unknown_content_encoding_is_an_error_naming_it() -> None:
-    async def test() -> None:
-        async with ScriptedServer(lambda r, n: ok(b"???", "Content-Encoding: br")) as server:
-            pool = ConnectionPool(max_connections=1)
-            with pytest.raises(TransportError, match="unsupported Content-Encoding: br"):
-                await post(pool, server.url)
-            await pool.aclose()
-
-    run(test)
-
-
-def test_connection_close_from_the_server_means_a_new_connection_next() -> None:
-    async def test() -> None:
-        reply = Reply(ok(b"x", "Connection: close").data, close=True)
-        async with ScriptedServer(lambda r, n: reply) as server:
-            pool = ConnectionPool(max_connections=1)
-            for _ in range(3):
-                assert (await post(pool, server.url)).body == b"x"
-            await pool.aclose()
-        assert server.connections == 3
-
-    run(test)
-
-
-def test_an_idle_connection_the_server_closed_is_not_reused() -> None:
-    async def test() -> None:
-        # The server hangs up after each answer without saying so in a header.
-        async with ScriptedServer(lambda r, n: Reply(ok().data, close=True)) as server:
-            pool = ConnectionPool(max_connections=1)
-            await post(pool, server.url)
-            await asyncio.sleep(0.05)  # the FIN arrives while the connection is idle
-            assert (await post(pool, server.url)).status == 200
-            await pool.aclose()
-        assert server.connections == 2 and len(server.requests) == 2
-
-    run(test)
-
-
-def test_a_kept_alive_connection_dropped_under_a_request_is_retried_once_fresh() -> None:
-    def script(received: Received, n: int) -> Reply:
-        # The second request arrives on the old connection, which the server then drops
-        # without a word (as servers do with connections they consider idle).
-        return Reply(close=True) if n == 1 else ok(b"answer %d" % n)
+def test_an_answer_over_the_limit_is_an_error_whether_announced_or_not() -> None:
+    big = b"x" * 5000
+    chunked = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + b"".join(b"3e8\r\n" + b"y" * 1000 + b"\r\n" for _ in range(5))
+        + b"0\r\n\r\n"
+    )
 
     async def test() -> None:
-        async with ScriptedServer(script) as server:
-            pool = ConnectionPool(max_connections=1)
-            await post(pool, server.url)
-            assert (await post(pool, server.url)).body == b"answer 2"
-            await pool.aclose()
-        assert [r.connection for r in server.requests] == [0, 0, 1]
+        for reply in (ok(big), Reply(chunked)):
+            async with ScriptedServer(lambda r, n, reply=reply: reply) as server:
+                http = client(max_response_bytes=4096)
+                with pytest.raises(TransportError, match="over max_response_bytes") as raised:
+                    await post(http, server.url)
+                await http.aclose()
+            assert not raised.value.retryable
 
     run(test)
 
 
-def test_a_fresh_connection_closed_without_an_answer_is_an_error() -> None:
-    async def test() -> None:
-        async with ScriptedServer(lambda r, n: Reply(close=True)) as server:
-            pool = ConnectionPool(max_connections=1)
-            with pytest.raises(TransportError, match="closed the connection before answering"):
-                await post(pool, server.url)
-            await pool.aclose()
-        assert len(server.requests) == 1  # not sent twice
-
-    run(test)
-
-
-def test_an_answer_cut_short_is_an_error_and_its_connection_is_dropped() -> None:
-    def script(received: Received, n: int) -> Reply:
-        if n == 0:
-            return Reply(b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"trunc', close=True)
-        return ok()
+def test_a_decompression_bomb_is_cut_off_as_it_expands() -> None:
+    bomb = gzip.compress(b"\0" * (64 * 1024 * 1024))  # 64 MiB of zeros in ~64 KiB
 
     async def test() -> None:
-        async with ScriptedServer(script) as server:
-            pool = ConnectionPool(max_connections=1)
-            with pytest.raises(TransportError, match="invalid HTTP from the server"):
-                await post(pool, server.url)
-            assert (await post(pool, server.url)).status == 200
-            await pool.aclose()
-        assert server.connections == 2 and len(server.requests) == 2
+        async with ScriptedServer(lambda r, n: ok(bomb, "Content-Encoding: gzip")) as server:
+            http = client(max_response_bytes=1024 * 1024)
+            with pytest.raises(TransportError, match="over max_response_bytes"):
+                await post(http, server.url)
+            await http.aclose()
 
     run(test)
 
 
-def test_a_request_cancelled_part_way_closes_its_connection() -> None:
-    def slow_first(received: Received, n: int) -> Reply:
-        return Reply(ok().data, delay_s=0.3 if n == 0 else 0)
-
-    async def test() -> None:
-        async with ScriptedServer(slow_first) as server:
-            pool = ConnectionPool(max_connections=1)
-            with pytest.raises(asyncio.TimeoutError):
-                await asyncio.wait_for(post(pool, server.url), 0.1)
-            # Kept, the connection would hand its late answer to the next request.
-            response = await post(pool, server.url)
-            await asyncio.sleep(0.5)
-            assert server.closed_by_client == 1  # the cut-short one, closed at once
-            await pool.aclose()
-        assert response.status == 200
-        assert server.connections == 2
-
-    run(test)
-
-
-def test_a_refused_connection_names_the_address() -> None:
+def test_a_refused_connection_names_the_address_and_is_a_connection_failure() -> None:
     async def test() -> None:
         async with ScriptedServer(lambda r, n: ok()) as server:
             port = server.port
-        pool = ConnectionPool(max_connections=1)
-        with pytest.raises(TransportError, match=f"cannot connect to 127.0.0.1:{port}"):
-            await post(pool, f"http://127.0.0.1:{port}/v1")
+        http = client()
+        with pytest.raises(TransportError, match=f"cannot connect to 127.0.0.1:{port}") as raised:
+            await post(http, f"http://127.0.0.1:{port}/v1")
+        assert raised.value.connect and raised.value.retryable
+
+    run(test)
+
+
+def test_a_server_that_hangs_up_without_answering_is_a_retryable_error() -> None:
+    async def test() -> None:
+        async with ScriptedServer(lambda r, n: Reply(close=True)) as server:
+            http = client()
+            with pytest.raises(TransportError) as raised:
+                await post(http, server.url)
+            await http.aclose()
+        assert raised.value.retryable and not raised.value.connect
+        assert len(server.requests) == 1  # not sent twice behind the engine's back
 
     run(test)
 
 
 def test_an_invalid_header_value_is_refused_without_quoting_it() -> None:
     async def test() -> None:
-        pool = ConnectionPool(max_connections=1)
+        http = client()
         async with ScriptedServer(lambda r, n: ok()) as server:
             with pytest.raises(TransportError) as raised:
-                await pool.request(
-                    "POST", server.url, headers={"Authorization": f"Bearer {SECRET}\n"}, body=b""
+                await http.post(
+                    server.url, headers={"Authorization": f"Bearer {SECRET}\n"}, body=b""
                 )
+            await http.aclose()
         assert SECRET not in str(raised.value)
-        assert "header" in str(raised.value)
         assert server.requests == []
 
     run(test)
-
-
-def test_urls_give_the_origin_and_request_target() -> None:
-    origin, target = split_url("https://api.example.com/v1/chat/completions?api-version=2")
-    assert (origin.scheme, origin.host, origin.port) == ("https", "api.example.com", 443)
-    assert origin.host_header == "api.example.com"
-    assert target == "/v1/chat/completions?api-version=2"
-    origin, target = split_url("http://[::1]:8080")
-    assert origin.host_header == "[::1]:8080" and target == "/"
-    with pytest.raises(TransportError, match="not an http"):
-        split_url("ftp://example.com/")
 
 
 class _TLSServer(ScriptedServer):
@@ -321,28 +237,163 @@ class _TLSServer(ScriptedServer):
         return self.context
 
 
-def test_https_with_a_trusted_certificate_and_refusal_of_an_untrusted_one() -> None:
+@pytest.fixture
+def authority() -> Any:
     trustme = pytest.importorskip("trustme")
-    authority = trustme.CA()
+    return trustme.CA()
+
+
+def _tls_server(authority: Any, script: Script) -> _TLSServer:
     served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     authority.issue_cert("127.0.0.1").configure_cert(served)
+    server = _TLSServer(script)
+    server.context = served
+    return server
 
-    def trusting() -> ssl.SSLContext:
-        context = ssl.create_default_context()
-        authority.configure_trust(context)
-        return context
+
+def test_https_with_a_private_ca_through_ca_bundle_or_ssl_cert_file(
+    authority: Any, tmp_path: Any
+) -> None:
+    bundle = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(bundle))
 
     async def test() -> None:
-        server = _TLSServer(lambda r, n: ok(b"secure"))
-        server.context = served
-        async with server:
+        async with _tls_server(authority, lambda r, n: ok(b"secure")) as server:
             url = f"https://127.0.0.1:{server.port}/v1/chat/completions"
-            pool = ConnectionPool(max_connections=1, ssl_context=trusting)
-            assert [(await post(pool, url)).body for _ in range(2)] == [b"secure", b"secure"]
-            await pool.aclose()
-            untrusting = ConnectionPool(max_connections=1)
-            with pytest.raises(TransportError, match=r"TLS with 127\.0\.0\.1.*certificate"):
+            for http in (
+                HTTPClient(TransportOptions(ca_bundle=bundle), environ={}),
+                HTTPClient(TransportOptions(), environ={"SSL_CERT_FILE": str(bundle)}),
+            ):
+                assert (await post(http, url)).body == b"secure"
+                await http.aclose()
+            untrusting = client()
+            with pytest.raises(TransportError, match="ca_bundle, or SSL_CERT_FILE") as raised:
                 await post(untrusting, url)
-        assert server.connections == 1  # kept alive; the refused handshake never got served
+            await untrusting.aclose()
+        assert not raised.value.retryable and raised.value.connect
+
+    run(test)
+
+
+@dataclass
+class ForwardProxy:
+    """An HTTP proxy: forwards absolute-URI requests, tunnels CONNECT; notes each request
+    line it is sent."""
+
+    seen: list[str] = field(default_factory=list)
+    port: int = 0
+    _server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> ForwardProxy:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+            return
+        line, _, rest = head.partition(b"\r\n")
+        method, target, version = line.decode().split(" ")
+        self.seen.append(f"{method} {target}")
+        if method == "CONNECT":
+            host, port = target.rsplit(":", 1)
+            up_reader, up_writer = await asyncio.open_connection(host, int(port))
+            writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        else:
+            parts = urlsplit(target)
+            up_reader, up_writer = await asyncio.open_connection(parts.hostname, parts.port)
+            up_writer.write(f"{method} {parts.path} {version}\r\n".encode() + rest)
+        await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+
+
+async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+    try:
+        while data := await source.read(65536):
+            sink.write(data)
+            await sink.drain()
+    except ConnectionError:
+        pass
+    finally:
+        sink.close()
+
+
+def test_calls_go_through_the_environments_proxy_unless_no_proxy_names_the_host(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def test() -> list[list[str]]:
+        seen = []
+        upstream = ScriptedServer(lambda r, n: Reply(ok(b"via").data, close=True))
+        async with upstream as server, ForwardProxy() as proxy:
+            for no_proxy in ("", "127.0.0.1"):
+                monkeypatch.setenv("HTTP_PROXY", proxy.url)
+                monkeypatch.setenv("NO_PROXY", no_proxy)
+                http = HTTPClient(TransportOptions())
+                assert (await post(http, server.url)).body == b"via"
+                await http.aclose()
+                seen.append(list(proxy.seen))
+                proxy.seen.clear()
+        return seen
+
+    through, around = run(test)
+    assert len(through) == 1 and through[0].startswith("POST http://127.0.0.1:")
+    assert around == []
+
+
+def test_a_connections_proxy_overrides_the_environment_and_empty_turns_it_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+
+    async def test() -> tuple[int, int]:
+        upstream = ScriptedServer(lambda r, n: Reply(ok(b"x").data, close=True))
+        async with upstream as server, ForwardProxy() as proxy:
+            http = HTTPClient(TransportOptions(proxy=proxy.url))
+            await post(http, server.url)
+            await http.aclose()
+            direct = HTTPClient(TransportOptions(proxy=""))
+            await post(direct, server.url)
+            await direct.aclose()
+            return len(proxy.seen), len(server.requests)
+
+    assert run(test) == (1, 2)
+
+
+def test_https_goes_through_a_connect_tunnel(authority: Any, tmp_path: Any) -> None:
+    bundle = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(bundle))
+
+    async def test() -> list[str]:
+        upstream = _tls_server(authority, lambda r, n: ok(b"tunnelled"))
+        async with upstream as server, ForwardProxy() as proxy:
+            http = HTTPClient(TransportOptions(proxy=proxy.url, ca_bundle=bundle), environ={})
+            url = f"https://127.0.0.1:{server.port}/v1/chat/completions"
+            assert (await post(http, url)).body == b"tunnelled"
+            await http.aclose()
+            return proxy.seen
+
+    (line,) = run(test)
+    assert line.startswith("CONNECT 127.0.0.1:")
+
+
+def test_a_dead_proxy_is_an_error_that_says_proxy() -> None:
+    async def test() -> None:
+        async with ScriptedServer(lambda r, n: ok()) as server:
+            http = HTTPClient(TransportOptions(proxy="http://user:pw@127.0.0.1:9"), environ={})
+            with pytest.raises(TransportError, match=r"proxy http://127\.0\.0\.1:9") as raised:
+                await post(http, server.url)
+            await http.aclose()
+        assert raised.value.connect and "pw" not in raised.value.message
+        assert server.requests == []
 
     run(test)

@@ -395,10 +395,39 @@ def test_bad_prices(prices: Any, key: str, message: str) -> None:
     [
         (
             {"base_url": "http://h/v1", "headers": {"X-N": 1}},
-            "headers",
-            "must be a table of strings",
+            "headers.X-N",
+            'must be text or { env = "VARIABLE_NAME" }',
         ),
-        ({"base_url": "http://h/v1", "headers": "X-N: 1"}, "headers", "must be a table of strings"),
+        (
+            {"base_url": "http://h/v1", "headers": "X-N: 1"},
+            "headers",
+            "must be a table of header names to values",
+        ),
+        (
+            {"base_url": "http://h/v1", "headers": {"Authorization": "Bearer abc"}},
+            "headers.Authorization",
+            "credentials never live in files",
+        ),
+        (
+            {"base_url": "http://h/v1", "headers": {"X-Org": "sk-proj-0123456789abcdef"}},
+            "headers.X-Org",
+            "credentials never live in files",
+        ),
+        (
+            {"base_url": "http://h/v1", "headers": {"X-Org": {"env": "not a name"}}},
+            "headers.X-Org",
+            'must be text or { env = "VARIABLE_NAME" }',
+        ),
+        ({"base_url": "http://h/v1", "proxy": "ftp://p:1"}, "proxy", "must start with http://"),
+        ({"base_url": "http://h/v1", "proxy": 3}, "proxy", "must be a proxy URL"),
+        ({"base_url": "http://h/v1", "ca_bundle": "missing.pem"}, "ca_bundle", "no such file"),
+        ({"base_url": "http://h/v1", "client_cert": "nope.pem"}, "client_cert", "no such file"),
+        ({"base_url": "http://h/v1", "http2": "yes"}, "http2", "must be true or false"),
+        (
+            {"base_url": "http://h/v1", "max_response_bytes": 10},
+            "max_response_bytes",
+            "must be at least 1024",
+        ),
         (
             {"base_url": "http://h/v1", "params": ["top_p"]},
             "params",
@@ -410,6 +439,28 @@ def test_bad_prices(prices: Any, key: str, message: str) -> None:
 def test_bad_tables(table: Mapping[str, Any], key: str, message: str) -> None:
     error = _table_error(table)
     assert error.key == f"{PREFIX}.local.{key}" and error.message.startswith(message)
+
+
+def test_network_keys_of_a_connection(tmp_path: Path) -> None:
+    from pytest_evals.spec.connections_loader import load_connections
+
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    table = {
+        "corp": {
+            "base_url": "https://llm.corp/v1",
+            "proxy": "",
+            "ca_bundle": "ca.pem",
+            "max_response_bytes": 4096,
+            "headers": {"X-Team": "evals", "OpenAI-Organization": {"env": "ORG_ID"}},
+        }
+    }
+    corp = load_connections(
+        table, source=tmp_path / "pyproject.toml", environ={}, providers=["openai"]
+    )["corp"]
+    assert (corp.proxy, corp.ca_bundle, corp.max_response_bytes) == ("", bundle, 4096)
+    assert corp.headers == {"X-Team": "evals"}
+    assert corp.env_headers == {"OpenAI-Organization": "ORG_ID"}
 
 
 def test_a_connection_that_is_not_a_table() -> None:
