@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+# httpx's network stack imports parts of itself on first use (anyio's asyncio backend,
+# httpcore's). pytester's in-process runs remove what a run imported, so a later run would
+# import fresh copies whose exception classes the copies kept by this process don't know
+# (a ConnectError that no `except httpx.HTTPError` catches). Imported here, they stay one.
+import anyio._backends._asyncio  # noqa: F401
+import httpcore._backends.anyio  # noqa: F401
+import httpx  # noqa: F401
 import pytest
 
 from .fakeserver import FakeOpenAI

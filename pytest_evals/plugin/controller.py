@@ -157,8 +157,10 @@ class EvalsController:
         store = self._result_store() if manifest is not None else None
         if manifest is not None:
             for planned in manifest.runs.values():
-                # A run none of whose datapoints was re-run is reported if results are kept.
-                if planned.selected:
+                # Runs that never started are reported when the session was cut short (a
+                # run whose items were all skipped is no run); one none of whose
+                # datapoints was re-run (--lf) is reported if results are kept.
+                if planned.selected and interrupted:
                     self.book.plan(planned.meta, now=self.started_at)
             if store is not None and rerun_flag(self.config):
                 self.kept = keep_earlier_results(self.book, manifest, store)

@@ -305,20 +305,13 @@ def run_id(spec: EvalSpec, model: ModelRef | None, *, where: str | None = None) 
     return name if model is None else f"{name}[{model.label}]"
 
 
-def separate_namesakes(
-    items: Sequence[pytest.Item], root: Path, on_disk: Mapping[Path, str] | None = None
-) -> None:
+def separate_namesakes(items: Sequence[pytest.Item], root: Path) -> None:
     """Give the items of spec files that share a ``name`` run ids naming their file: one
-    run and one gate per spec file, never two files' records merged under one gate.
-    ``on_disk``: the names the session's other spec files declare (``spec.names``), so that
-    a file keeps its id when ``--lf`` skips its namesake."""
-    names: dict[Path, str] = {path.resolve(): name for path, name in (on_disk or {}).items()}
+    run and one gate per spec file, never two files' records merged under one gate."""
+    paths: dict[str, set[Path]] = {}
     evals = [item for item in items if isinstance(item, DatapointItem)]
     for item in evals:
-        names[item.spec.path.resolve()] = item.spec.name
-    paths: dict[str, set[Path]] = {}
-    for path, name in names.items():
-        paths.setdefault(name, set()).add(path)
+        paths.setdefault(item.spec.name, set()).add(item.spec.path)
     for item in evals:
         if len(paths[item.spec.name]) > 1:
             where = display_path(item.spec.path, root)

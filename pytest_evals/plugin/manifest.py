@@ -130,9 +130,15 @@ def _planned_run(first: DatapointItem, members: list[DatapointItem], total: int)
     meta = first.run_meta(total)
     model = meta["model"]
     key = meta["spec_path"] if model is None else f"{meta['spec_path']} [{model}]"
-    # A result stays valid while neither its datapoint nor the eval's configuration changes.
+    # A result stays valid while neither its datapoint nor what produced and judged it
+    # changes: the eval's configuration, its scorers, the model and its parameters, the
+    # repeats (--evals-repeat included).
+    ref = first.model
+    parameters = None if ref is None else [ref.temperature, ref.max_tokens, ref.seed, ref.params]
     base = json.dumps(
-        [model, meta["config"], meta["scorers"]], sort_keys=True, default=str
+        [model, parameters, first.plan.repeat, meta["config"], meta["scorers"]],
+        sort_keys=True,
+        default=str,
     ).encode()
     datapoints = {
         datapoint.id: (position, _fingerprint(base, datapoint.data))

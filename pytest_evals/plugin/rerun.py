@@ -120,9 +120,13 @@ def store_results(book: RunBook, manifest: Manifest, store: ResultStore) -> None
         if planned is None:
             continue
         valid = planned.datapoints
-        entries = store.read(planned) if _partial(planned) else {}
+        if not run.records or (run.kept and run.progress == run.kept):
+            continue  # nothing new: the stored results stay as they are
+        # Merged, never replaced: a session cut short (-x, Ctrl-C, a budget stop) reports
+        # only part of what it selected, and the rest must keep its last results.
+        entries = store.read(planned) if run.progress < len(valid) else {}
         for record in run.records:
             key = str(record.get("datapoint_id"))
-            if key in valid:
+            if key in valid and not record.get("kept"):
                 entries[key] = {"fingerprint": valid[key][1], "record": record}
         store.write(planned, entries)

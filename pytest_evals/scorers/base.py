@@ -210,6 +210,21 @@ def _check_option_names(type_name: str, factory: ScorerFactory, options: Mapping
             )
 
 
+def _check_verdict(verdict: Verdict) -> None:
+    """A verdict says what it means and holds only what a report can carry."""
+    if verdict.passed is not None and not isinstance(verdict.passed, bool):
+        # "no" is truthy.
+        raise TypeError(f"'passed' must be true or false, got {verdict.passed!r}")
+    if not is_number(verdict.score):
+        raise TypeError(f"'score' must be a number, got {verdict.score!r}")
+    details = verdict.details
+    if details is not None and not (isinstance(details, Mapping) and is_json_data(dict(details))):
+        raise TypeError(
+            "'details' must be a mapping of JSON data (text keys; strings, finite "
+            f"numbers, booleans, null, lists, mappings), got {details!r}"
+        )
+
+
 def normalize(value: ScoreValue, *, threshold: float) -> Verdict:
     """Turn whatever a scoring function returned into a Verdict with a definite ``passed``.
 
@@ -227,26 +242,15 @@ def normalize(value: ScoreValue, *, threshold: float) -> Verdict:
             raise ValueError(f"a scorer mapping needs 'score' or 'passed', got {dict(value)!r}")
         passed = value.get("passed")
         score = value.get("score")
-        details = value.get("details")
-        if passed is not None and not isinstance(passed, bool):
-            # "no" is truthy: a verdict must say what it means.
-            raise TypeError(f"'passed' must be true or false, got {passed!r}")
         if score is None:
-            score = 1.0 if passed else 0.0
-        elif not is_number(score):
-            raise TypeError(f"'score' must be a number, got {score!r}")
-        if details is not None and not (
-            isinstance(details, Mapping) and is_json_data(dict(details))
-        ):
-            raise TypeError(
-                "'details' must be a mapping of JSON data (text keys; strings, finite "
-                f"numbers, booleans, null, lists, mappings), got {details!r}"
-            )
-        verdict = Verdict(float(score), passed, str(value.get("reason") or ""), details)
+            score = 1.0 if passed is True else 0.0
+        verdict = Verdict(score, passed, str(value.get("reason") or ""), value.get("details"))
     else:
         raise TypeError(
             f"a scorer must return a bool, a number or a mapping, got {type(value).__name__}"
         )
+    _check_verdict(verdict)
+    verdict = Verdict(float(verdict.score), verdict.passed, verdict.reason, verdict.details)
     if not 0.0 <= verdict.score <= 1.0:
         raise ValueError(f"score {verdict.score} is outside [0, 1]")
     if verdict.passed is None:

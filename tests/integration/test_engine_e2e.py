@@ -233,14 +233,17 @@ def test_a_budget_over_a_model_without_prices_is_refused_before_any_call(
 def test_a_budget_stop_with_every_call_in_flight_cancels_and_exits_2(
     pytester: pytest.Pytester, server: FakeOpenAI
 ) -> None:
-    # Six datapoints, all started at once: the budget is reached by the first answers, and
-    # the calls still in flight are not the datapoints' errors but the stop's.
-    pytester.makepyprojecttoml(pyproject(server.base_url).replace("max_concurrency = 4", ""))
+    # Twelve datapoints, all started at once (six calls in flight, six waiting for a slot):
+    # the budget is reached by the first answers, and the calls still in flight or waiting
+    # are not the datapoints' errors but the stop's.
+    pytester.makepyprojecttoml(
+        pyproject(server.base_url).replace("max_concurrency = 4", "max_concurrency = 6")
+    )
     few = (
         SPEC.split("cases:")[0]
         + "cases:\n"
         + "".join(
-            f"  - {{id: q{i}, input: question {i}, expected: question {i}}}\n" for i in range(6)
+            f"  - {{id: q{i}, input: question {i}, expected: question {i}}}\n" for i in range(12)
         )
     )
     pytester.makefile(".eval.yaml", **{"evals/echo": few})

@@ -192,3 +192,31 @@ def test_lf_with_k_reports_only_what_was_chosen(pytester: pytest.Pytester) -> No
     again = _run(pytester, "--lf", "-k", "triage")
     again.assert_outcomes(failed=1)
     assert [r["name"] for r in load_json(pytester.path / "out.json")["runs"]] == ["triage"]
+
+
+def test_a_session_cut_short_keeps_the_stored_results_of_what_it_did_not_reach(
+    pytester: pytest.Pytester,
+) -> None:
+    spec = SPEC.replace("  - {id: a, output: x, expected: x}\n", "").replace(
+        "cases:\n",
+        "cases:\n  - {id: a, output: x, expected: y}\n  - {id: z, output: x, expected: x}\n",
+    )
+    pytester.makefile(".eval.yaml", **{"evals/triage": spec})
+    _run(pytester)  # a and b miss, c and z pass: 2/4 holds at 50%
+    _run(pytester, "-x")  # stops at a
+    again = _run(pytester, "--lf")
+    again.assert_outcomes(failed=2)
+    run = _triage(pytester)
+    assert (run["total"], run["kept"]) == (4, 2)
+    assert run["summary"]["gate"]["holds"] is True
+
+
+def test_a_changed_model_parameter_or_repeat_keeps_nothing(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(**{"evals/app": "def answer(item):\n    return 'x'\n"})
+    base = "target: app:answer\npass_rate: 0.5\ncases:\n"
+    cases = "  - {id: a, input: q, expected: x}\n  - {id: b, input: q, expected: y}\n"
+    pytester.makefile(".eval.yaml", **{"evals/triage": base + cases})
+    _run(pytester)
+    again = _run(pytester, "--lf", "--evals-repeat", "2")
+    again.assert_outcomes(failed=1)
+    assert _triage(pytester)["kept"] == 0

@@ -351,3 +351,16 @@ def test_a_scorer_mapping_with_json_details_is_kept() -> None:
         False,
         {"n": [1, "a"]},
     )
+
+
+def test_a_verdict_object_is_held_to_the_same_rules() -> None:
+    from pytest_evals.scorers import Verdict
+    from pytest_evals.scorers.base import normalize
+
+    for verdict in (
+        Verdict(1.0, "no"),  # type: ignore[arg-type]
+        Verdict(1.0, True, details={"x": float("nan")}),
+        Verdict("1", True),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(TypeError):
+            normalize(verdict, threshold=0.5)
