@@ -397,3 +397,55 @@ def test_a_dead_proxy_is_an_error_that_says_proxy() -> None:
         assert server.requests == []
 
     run(test)
+
+
+def test_http2_when_the_extra_is_installed(authority: Any, tmp_path: Any) -> None:
+    pytest.importorskip("h2")
+    hypercorn_asyncio = pytest.importorskip("hypercorn.asyncio")
+    from hypercorn.config import Config
+
+    certificate = authority.issue_cert("127.0.0.1")
+    certificate.private_key_and_cert_chain_pem.write_to_path(str(tmp_path / "server.pem"))
+    bundle = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(bundle))
+    versions: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        versions.append(scope["http_version"])
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"h2"})
+
+    async def test() -> bytes:
+        import socket
+
+        with socket.socket() as probe:  # a free port for the server to bind
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        config = Config()
+        config.bind = [f"127.0.0.1:{port}"]
+        config.certfile = config.keyfile = str(tmp_path / "server.pem")
+        stop = asyncio.Event()
+        server = asyncio.create_task(
+            hypercorn_asyncio.serve(app, config, shutdown_trigger=stop.wait)
+        )
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                continue
+            writer.close()
+            break
+        http = HTTPClient(TransportOptions(http2=True, ca_bundle=bundle), environ={})
+        body = (await post(http, f"https://127.0.0.1:{port}/v1/chat/completions")).body
+        await http.aclose()
+        stop.set()
+        await server
+        return bytes(body)
+
+    assert run(test) == b"h2"
+    assert versions == ["2"]

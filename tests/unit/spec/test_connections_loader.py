@@ -666,3 +666,14 @@ def test_an_unknown_key_under_the_project_table_is_refused(tmp_path: Path) -> No
         read_connections_table(pyproject)
     assert caught.value.key == "tool.pytest-evals.conections"
     assert "did you mean 'connections'?" in caught.value.message
+
+
+def test_http2_without_the_extra_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "h2" else real(name, *a)
+    )
+    error = _table_error({"base_url": "https://h/v1", "http2": True})
+    assert error.message == 'needs the h2 package: pip install "pytest-evals[http2]"'
