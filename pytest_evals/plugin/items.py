@@ -392,6 +392,10 @@ class DatapointItem(pytest.Item):
         try:
             awaited = wait_scores(self._work, len(self._samples))
         except (CancelledError, SampleError) as exc:
+            if isinstance(exc, BudgetExceeded):
+                # As in setup: the stop's, not the datapoint's; the session ends after it.
+                self.session.shouldstop = str(exc)
+                pytest.skip(str(exc))
             reason = str(exc) or "the session stopped before the scorers finished"
             raise EvalScorerError(
                 self._error(f"scoring was cancelled: {reason}", self._samples)

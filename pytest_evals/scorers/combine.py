@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from statistics import fmean
 from typing import Any
 
-from ..errors import user_traceback
+from ..errors import BudgetExceeded, user_traceback
 from ..records import ScoreResult
 from ..spec.model import ModelRef, RepeatPass, ScorerConfig
 from ..spec.references import is_async
@@ -114,7 +114,9 @@ async def score_async(scorers: Sequence[BoundScorer], ctx: ScoringContext) -> As
     async def one(scorer: BoundScorer) -> ScoreValue | ScorerCrash:
         try:
             value: ScoreValue = await scorer.function(ctx)  # type: ignore[misc]
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, BudgetExceeded):
+            # A judge's call that met --evals-max-cost: the session's stop, not this scorer
+            # breaking.
             raise
         except TemplateError as exc:
             return _unresolved_sample(exc)

@@ -364,3 +364,21 @@ def test_a_verdict_object_is_held_to_the_same_rules() -> None:
     ):
         with pytest.raises(TypeError):
             normalize(verdict, threshold=0.5)
+
+
+def test_a_budget_stop_inside_an_async_scorer_is_the_sessions_not_the_scorers(
+    registry: ScorerRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_evals.errors import BudgetExceeded
+
+    (tmp_path / "judging_scorer.py").write_text(
+        "from pytest_evals.errors import BudgetExceeded\n\n"
+        "async def judge(item, output, expected):\n"
+        "    raise BudgetExceeded('--evals-max-cost 1 reached')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    scorers = bind_scorers(
+        [config("python", options={"function": "judging_scorer:judge"})], registry
+    )
+    with pytest.raises(BudgetExceeded):
+        asyncio.run(score_async(scorers, ctx("Paris")))
