@@ -265,7 +265,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     selected = {item.run_id for item in session.items if isinstance(item, DatapointItem)}
     unselected = [item for run, item in state.collected_evals.items() if run not in selected]
     manifest = Manifest.of(
-        session.items, totals, by_node=workerinput is not None, unselected=unselected
+        session.items,
+        totals,
+        by_node=workerinput is not None,
+        unselected=unselected,
+        # Only results stored in pytest's cache for --lf need them: a hash per datapoint.
+        fingerprints=getattr(session.config, "cache", None) is not None,
     )
     if workerinput is None:
         session.config.stash[_MANIFEST_KEY] = manifest

@@ -56,22 +56,26 @@ class Manifest:
         *,
         by_node: bool = True,
         unselected: Iterable[object] = (),
+        fingerprints: bool = True,
     ) -> Manifest:
         """The manifest of a process's selected ``items`` (the eval items among them);
         ``totals``: each run's selected items. ``by_node=False`` leaves ``items`` empty:
         only a worker's items can crash under the controller. ``unselected``: an item of
-        each run none of whose datapoints was selected (--lf), planned with none."""
+        each run none of whose datapoints was selected (--lf), planned with none.
+        ``fingerprints=False`` (no pytest cache to store results in) leaves them empty."""
         evals = [item for item in items if isinstance(item, DatapointItem)]
         chosen: dict[str, list[DatapointItem]] = {}
         for item in evals:
             chosen.setdefault(item.run_id, []).append(item)
         runs = {
-            run_id: _planned_run(members[0], members, totals.get(run_id, len(members)))
+            run_id: _planned_run(
+                members[0], members, totals.get(run_id, len(members)), fingerprints
+            )
             for run_id, members in chosen.items()
         }
         for other in unselected:
             if isinstance(other, DatapointItem) and other.run_id not in runs:
-                runs[other.run_id] = _planned_run(other, [], 0)
+                runs[other.run_id] = _planned_run(other, [], 0, fingerprints)
         planned = (
             {
                 item.nodeid: PlannedItem(item.run_id, item.datapoint.id, item.position)
@@ -126,7 +130,9 @@ def read_worker_manifest(folder: Path) -> Manifest | None:
     return None
 
 
-def _planned_run(first: DatapointItem, members: list[DatapointItem], total: int) -> PlannedRun:
+def _planned_run(
+    first: DatapointItem, members: list[DatapointItem], total: int, fingerprints: bool
+) -> PlannedRun:
     meta = first.run_meta(total)
     model = meta["model"]
     key = meta["spec_path"] if model is None else f"{meta['spec_path']} [{model}]"
@@ -141,7 +147,7 @@ def _planned_run(first: DatapointItem, members: list[DatapointItem], total: int)
         default=str,
     ).encode()
     datapoints = {
-        datapoint.id: (position, _fingerprint(base, datapoint.data))
+        datapoint.id: (position, _fingerprint(base, datapoint.data) if fingerprints else "")
         for position, datapoint in enumerate(first.spec.datapoints)
     }
     return PlannedRun(meta, key, datapoints, frozenset(m.datapoint.id for m in members))
