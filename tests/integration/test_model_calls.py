@@ -385,3 +385,48 @@ def test_retries_are_logged_for_log_cli_and_caplog(
     )
     result.stdout.fnmatch_lines(["*local/tiny-model: attempt 1 of 5 failed (HTTP 500*retrying in*"])
     assert KEY not in result.stdout.str()
+
+
+@pytest.mark.distributed
+def test_calls_go_through_the_connections_proxy_or_the_environments(
+    pytester: pytest.Pytester, server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch, mode: list[str]
+) -> None:
+    from ..proxyserver import ForwardProxy
+
+    monkeypatch.setenv("LOCAL_KEY", KEY)
+    pytester.makefile(".eval.yaml", **{"evals/capitals": SPEC})
+    with ForwardProxy() as proxy:
+        pytester.makepyprojecttoml(pyproject(server.base_url, extra=f'proxy = "{proxy.url}"'))
+        result = pytester.runpytest("--evals", "evals", "--evals-cache", "off", *mode)
+        result.assert_outcomes(passed=3, failed=1)
+        through = [line for line in proxy.seen if line.startswith("POST http://127.0.0.1:")]
+        assert len(through) >= 4, proxy.seen
+
+        proxy.seen.clear()
+        pytester.makepyprojecttoml(pyproject(server.base_url))
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        result = pytester.runpytest("--evals", "evals", "--evals-cache", "off", *mode)
+        result.assert_outcomes(passed=3, failed=1)
+        assert proxy.seen == []  # NO_PROXY names the host
+
+        monkeypatch.delenv("NO_PROXY")
+        result = pytester.runpytest("--evals", "evals", "--evals-cache", "off", *mode)
+        result.assert_outcomes(passed=3, failed=1)
+        assert len(proxy.seen) >= 4
+
+
+def test_a_dead_proxy_is_a_clear_error_naming_it(
+    pytester: pytest.Pytester, server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOCAL_KEY", KEY)
+    pytester.makefile(".eval.yaml", **{"evals/capitals": SPEC})
+    extra = 'proxy = "http://user:hunter2@127.0.0.1:9"'
+    pytester.makepyprojecttoml(
+        pyproject(server.base_url, extra=extra).replace("retries = 4", "retries = 0")
+    )
+    result = pytester.runpytest("--evals", "evals", "--evals-cache", "off")
+    result.assert_outcomes(errors=4)
+    result.stdout.fnmatch_lines(["*through the proxy http://127.0.0.1:9*"])
+    assert "hunter2" not in result.stdout.str()
+    assert server.request_count == 0
