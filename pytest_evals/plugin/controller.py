@@ -77,7 +77,8 @@ class EvalsController:
         settings: EvalsSettings,
         manifest: Callable[[], Manifest | None],
     ) -> None:
-        """``manifest``: what collection planned (``manifest``), None until it is known."""
+        """``manifest`` finds what collection planned (``plugin.manifest``): the runs, their
+        datapoints, which node id is which; it gives None while that is not known."""
         self.config = config
         self.settings = settings
         self._find_manifest = manifest
