@@ -19,6 +19,7 @@ import argparse
 import contextlib
 import json
 import random
+import ssl
 import threading
 import time
 from collections import deque
@@ -57,7 +58,9 @@ class FakeOpenAI:
         require_key: str | None = None,
         echo_key_in_errors: bool = False,
         port: int = 0,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
+        """``tls``: serve HTTPS with this server-side context (``base_url`` says https)."""
         self.answers = dict(answers or {})
         self.answer = answer
         self.latency_s = latency_s
@@ -76,6 +79,9 @@ class FakeOpenAI:
         self._stopping = threading.Event()
         self._server = _QuietServer(("127.0.0.1", port), _handler_for(self))
         self._server.daemon_threads = True
+        self.scheme = "http" if tls is None else "https"
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self._thread: threading.Thread | None = None
 
     # -- control ------------------------------------------------------------------------------
@@ -86,7 +92,7 @@ class FakeOpenAI:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+        return f"{self.scheme}://127.0.0.1:{self.port}/v1"
 
     @property
     def request_count(self) -> int:

@@ -430,3 +430,29 @@ def test_a_dead_proxy_is_a_clear_error_naming_it(
     result.stdout.fnmatch_lines(["*through the proxy http://127.0.0.1:9*"])
     assert "hunter2" not in result.stdout.str()
     assert server.request_count == 0
+
+
+def test_https_with_a_private_ca_named_by_ca_bundle(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ssl
+
+    trustme = pytest.importorskip("trustme")
+    authority = trustme.CA()
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(served)
+    authority.cert_pem.write_to_path(str(pytester.path / "corp-ca.pem"))
+    monkeypatch.setenv("LOCAL_KEY", KEY)
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    pytester.makefile(".eval.yaml", **{"evals/capitals": SPEC})
+    with FakeOpenAI(answers=ANSWERS, tls=served) as secure:
+        assert secure.base_url.startswith("https://")
+        pytester.makepyprojecttoml(pyproject(secure.base_url, extra='ca_bundle = "corp-ca.pem"'))
+        result = pytester.runpytest("--evals", "evals", "--evals-cache", "off")
+        result.assert_outcomes(passed=3, failed=1)
+
+        untrusting = pyproject(secure.base_url).replace("retries = 4", "retries = 0")
+        pytester.makepyprojecttoml(untrusting)
+        result = pytester.runpytest("--evals", "evals", "--evals-cache", "off")
+        result.assert_outcomes(errors=4)
+        result.stdout.fnmatch_lines(["*certificate verify failed*ca_bundle, or SSL_CERT_FILE*"])
