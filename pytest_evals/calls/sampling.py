@@ -148,16 +148,22 @@ def _target_failure(exc: BaseException) -> SampleError:
 _USER_FAILURES = (Exception, SystemExit)
 
 
+def prompt_messages(source: SampleSource, datapoint: Datapoint) -> list[dict[str, str]] | None:
+    """The chat the source renders for ``datapoint`` (for its model, or a target that takes
+    ``prompt`` or ``messages``); None where it renders none. TemplateError if it can't."""
+    if source.model is None and not {"prompt", "messages"} & set(source.parameters):
+        return None
+    return build_messages(source.spec, datapoint)
+
+
 def _invoke(target: Target, source: SampleSource, datapoint: Datapoint) -> Any:
     """Call ``target`` (the source's) with what it asks for."""
     if not source.parameters:
         return target(datapoint.data)
-    chat: list[dict[str, str]] = []
-    if {"prompt", "messages"} & set(source.parameters):
-        try:
-            chat = build_messages(source.spec, datapoint)
-        except TemplateError as exc:
-            raise SampleError(f"the target's prompt can't be rendered: {exc}") from None
+    try:
+        chat = prompt_messages(source, datapoint) or []
+    except TemplateError as exc:
+        raise SampleError(f"the target's prompt can't be rendered: {exc}") from None
     user = [m["content"] for m in chat if m["role"] == "user"]
     given = {
         "item": datapoint.data,

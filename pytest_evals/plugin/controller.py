@@ -109,24 +109,20 @@ class EvalsController:
         if found is not None:
             self.book.add_record(found.run, found.record, position=found.position)
             return
-        if report.when == "???":  # type: ignore[comparison-overlap]
-            self.crashes += 1  # xdist's report for an item whose worker died
-        planned = self._crashed_datapoint(report)
-        if planned is not None:
-            self._record_crash(report, planned)
-        elif report.failed:
+        # xdist's made-up report for an item whose worker died: its datapoint is an error.
+        if report.when == "???" and report.failed:  # type: ignore[comparison-overlap]
+            self.crashes += 1
+            manifest = self.manifest()
+            planned = None if manifest is None else manifest.items.get(report.nodeid)
+            if manifest is not None and planned is not None:
+                self._record_crash(report, manifest, planned)
+                return
+        if report.failed:
             self.non_eval_failures += 1
 
-    def _crashed_datapoint(self, report: pytest.TestReport) -> PlannedItem | None:
-        """The datapoint of a report pytest-xdist made up for an item whose worker died."""
-        if report.when != "???" or not report.failed:  # type: ignore[comparison-overlap]
-            return None
-        manifest = self.manifest()
-        return None if manifest is None else manifest.items.get(report.nodeid)
-
-    def _record_crash(self, report: pytest.TestReport, planned: PlannedItem) -> None:
-        manifest = self.manifest()
-        assert manifest is not None
+    def _record_crash(
+        self, report: pytest.TestReport, manifest: Manifest, planned: PlannedItem
+    ) -> None:
         meta = manifest.runs[planned.run_id].meta
         record = ResultRecord(
             datapoint_id=planned.datapoint_id,

@@ -262,8 +262,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     from .manifest import Manifest, write_worker_manifest
 
     workerinput = getattr(session.config, "workerinput", None)
-    selected = {item.run_id for item in session.items if isinstance(item, DatapointItem)}
-    unselected = [item for run, item in state.collected_evals.items() if run not in selected]
+    unselected = [item for run, item in state.collected_evals.items() if run not in totals]
     manifest = Manifest.of(
         session.items,
         totals,

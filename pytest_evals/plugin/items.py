@@ -18,7 +18,7 @@ import pytest
 
 from ..calls.pipeline import DatapointPlan, DatapointWork, start, wait_samples, wait_scores
 from ..calls.pricing import prices_for
-from ..calls.sampling import SampleSource
+from ..calls.sampling import SampleSource, prompt_messages
 from ..errors import BudgetExceeded, EvalInputError, SampleError
 from ..load import LoadedSpec, load_spec
 from ..records import ResultRecord, Sample
@@ -30,7 +30,6 @@ from ..scorers.outcome import RecordContext, completed_record, error_record
 from ..spec.connections import Connection, missing_key_message
 from ..spec.connections_loader import parse_model_ref
 from ..spec.model import Datapoint, EvalSpec, ModelRef
-from ..spec.prompts import build_messages
 from ..spec.references import (
     Target,
     UnresolvedReference,
@@ -450,11 +449,8 @@ class DatapointItem(pytest.Item):
     def _prompt_sent(self) -> list[dict[str, str]] | None:
         """The messages the model (or a target that takes them) was given; None where no
         prompt is rendered (given outputs, a target taking the item) or it can't be."""
-        source = self.plan.source
-        if source.model is None and not {"prompt", "messages"} & set(source.parameters):
-            return None
         try:
-            return build_messages(self.spec, self.datapoint)
+            return prompt_messages(self.plan.source, self.datapoint)
         except TemplateError:
             return None
 

@@ -33,6 +33,8 @@ class ResultStore:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self._read: dict[str, Entries] = {}
+        """Each run's file, read once a session: keeping and storing both need it."""
 
     def _path(self, key: str) -> Path:
         return self.folder / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.json"
@@ -41,6 +43,11 @@ class ResultStore:
         """The run's stored results that are still valid (same datapoint, same fingerprint);
         none when there are none or they can't be read: a store is a convenience, and
         without it ``--lf`` gates on the re-run datapoints alone."""
+        if planned.key not in self._read:
+            self._read[planned.key] = self._load(planned)
+        return dict(self._read[planned.key])
+
+    def _load(self, planned: PlannedRun) -> Entries:
         try:
             data = json.loads(self._path(planned.key).read_text(encoding="utf-8"))
         except (OSError, ValueError):

@@ -82,7 +82,8 @@ def test_a_store_file_of_another_shape_is_ignored(tmp_path: Path) -> None:
     for text in ("not json", "[]", '{"version": 99}', '{"version": 1, "key": "other"}'):
         path.write_text(text)
         book = RunBook()
-        kept = keep_earlier_results(book, _manifest({"b"}), store)
+        # A store reads each file once a session: a new session for each shape.
+        kept = keep_earlier_results(book, _manifest({"b"}), ResultStore(tmp_path))
         assert (kept.kept, kept.missing) == (0, 2), text
 
 
