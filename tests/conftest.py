@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 # httpx's network stack imports parts of itself on first use (anyio's asyncio backend,
@@ -14,7 +15,9 @@ import anyio._backends._asyncio  # noqa: F401
 import httpcore._backends.anyio  # noqa: F401
 import httpx  # noqa: F401
 import pytest
-import trustme  # noqa: F401
+
+with contextlib.suppress(ImportError):  # a test dependency: absent for the examples alone
+    import trustme  # noqa: F401
 
 from .fakeserver import FakeOpenAI
 
