@@ -1,11 +1,11 @@
-"""HTTP for the providers: one ``httpx.AsyncClient`` per connection, and its failures turned
+"""HTTP for the providers: httpx transports for each connection, and their failures turned
 into ``TransportError`` with a message safe to show. No pytest import.
 
 httpx brings what a team's network needs and a hand-written client lacked: ``HTTP(S)_PROXY``,
-``ALL_PROXY`` and ``NO_PROXY`` (``trust_env``), CONNECT tunnels to HTTPS hosts, happy
-eyeballs, keep-alive with an idle expiry, HTTP/2 with the ``h2`` extra. The TLS context is
-built here: the environment's ``SSL_CERT_FILE``/``SSL_CERT_DIR`` (or certifi's bundle), plus
-a connection's ``ca_bundle`` and client certificate.
+``ALL_PROXY`` and ``NO_PROXY`` (read as httpx's ``trust_env`` reads them), CONNECT tunnels
+to HTTPS hosts, happy eyeballs, keep-alive with an idle expiry, HTTP/2 with the ``h2``
+extra. The TLS context is built here: the environment's ``SSL_CERT_FILE``/``SSL_CERT_DIR``
+(or certifi's bundle), plus a connection's ``ca_bundle`` and client certificate.
 
 Deadlines are the engine's (``asyncio.wait_for`` around each attempt): httpx sets none of
 its own. Answers are read as a stream and cut off at ``max_response_bytes`` of decoded
@@ -28,6 +28,7 @@ USER_AGENT = "pytest-evals"
 DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 KEEPALIVE_EXPIRY_S = 5.0
 """Idle connections are closed after this long: before most servers drop them unasked."""
+_DEFAULT_HEADERS = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"}
 
 
 class TransportError(Exception):
@@ -116,52 +117,109 @@ def shown_proxy(proxy: str) -> str:
     return f"{parts.scheme}://{parts.hostname}{port}"
 
 
+CONNECTIONS_PER_POOL = 4
+"""httpcore's pool walks all its connections (a socket check each) on every request and
+every answer: over a few dozen connections that walk costs more than the call itself. A
+connection's calls are spread over pools of at most this many connections instead."""
+
+
+class _Route:
+    """The pools of the calls that go one way (straight, or through one proxy)."""
+
+    def __init__(self, pools: list[httpx.AsyncHTTPTransport]) -> None:
+        self.pools = pools
+        self.in_flight = [0] * len(pools)
+
+    def pick(self) -> int:
+        """The pool with the fewest calls in flight, the first of those: while few calls
+        are in flight they gather on the first pools' warm connections."""
+        return self.in_flight.index(min(self.in_flight))
+
+
 class HTTPClient:
-    """POSTs to one connection's URLs. Used on one event loop: the httpx client is made
-    there, on the first call."""
+    """POSTs to one connection's URLs. Used on one event loop: the pools are made there, on
+    the first call of each route.
+
+    Calls go straight to httpx's transports, not through an ``httpx.AsyncClient``: the
+    client's per-request work (URL merging, cookies, auth and redirect flows, event hooks)
+    took a third of each call's CPU, and nothing here uses it. What the client's
+    ``trust_env`` adds, the environment's proxies, ``proxy_for`` picks the same way."""
 
     def __init__(self, options: TransportOptions, environ: Mapping[str, str] | None = None):
         self.options = options
         self._environ = os.environ if environ is None else environ
-        self._client: httpx.AsyncClient | None = None
+        self._routes: dict[tuple[str, str | None], _Route] = {}
+        self._by_url: dict[str, tuple[httpx.URL, _Route]] = {}
+        self._tls: dict[bool, ssl.SSLContext] = {}
 
-    def _make(self, url: str) -> httpx.AsyncClient:
+    def _route(self, url: str) -> tuple[httpx.URL, _Route]:
+        known = self._by_url.get(url)
+        if known is None:
+            # The URL is parsed and the environment read once per URL, not once per call.
+            parsed = httpx.URL(url)
+            proxy = proxy_for(url, self.options, self._environ)
+            route = self._routes.get((parsed.scheme, proxy))
+            if route is None:
+                route = _Route(self._pools(parsed.scheme, proxy))
+                self._routes[parsed.scheme, proxy] = route
+            known = self._by_url[url] = (parsed, route)
+        return known
+
+    def _verify(self, speaks_tls: bool) -> ssl.SSLContext:
+        # Building a TLS context loads a CA bundle (a tenth of a second on a slow machine):
+        # only once, and only when TLS is spoken. A bare context still verifies, trusting
+        # nothing, should TLS ever be asked for where it wasn't expected.
+        context = self._tls.get(speaks_tls)
+        if context is None:
+            context = self._tls[speaks_tls] = (
+                tls_context(self.options, self._environ)
+                if speaks_tls
+                else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            )
+        return context
+
+    def _pools(self, scheme: str, proxy: str | None) -> list[httpx.AsyncHTTPTransport]:
         options = self.options
         size = max(options.max_connections, 1)
-        # Building a TLS context loads a CA bundle (tens of milliseconds): only for https.
-        verify: ssl.SSLContext | bool = (
-            tls_context(options, self._environ) if url.startswith("https:") else True
-        )
+        sizes = [CONNECTIONS_PER_POOL] * (size // CONNECTIONS_PER_POOL)
+        if size % CONNECTIONS_PER_POOL:
+            sizes.append(size % CONNECTIONS_PER_POOL)
+        verify = self._verify(scheme == "https" or (proxy or "").startswith("https:"))
         try:
-            return httpx.AsyncClient(
-                limits=httpx.Limits(
-                    max_connections=size,
-                    max_keepalive_connections=size,
-                    keepalive_expiry=KEEPALIVE_EXPIRY_S,
-                ),
-                timeout=httpx.Timeout(None),
-                follow_redirects=False,
-                http2=options.http2,
-                verify=verify,
-                # proxy = "" turns the environment's proxies off (the TLS context above
-                # still reads SSL_CERT_FILE).
-                trust_env=options.proxy != "",
-                proxy=options.proxy or None,
-                headers={"User-Agent": USER_AGENT},
-            )
-        except ImportError:
-            raise TransportError(
-                'http2 = true needs the h2 package: pip install "pytest-evals[http2]"',
-                retryable=False,
-            ) from None
+            return [
+                httpx.AsyncHTTPTransport(
+                    verify=verify,
+                    http2=options.http2,
+                    limits=httpx.Limits(
+                        max_connections=pool_size,
+                        max_keepalive_connections=pool_size,
+                        keepalive_expiry=KEEPALIVE_EXPIRY_S,
+                    ),
+                    proxy=proxy,
+                )
+                for pool_size in sizes
+            ]
+        except ImportError as exc:
+            if options.http2 and "h2" in str(exc):
+                needs = 'http2 = true needs the h2 package: pip install "pytest-evals[http2]"'
+            else:
+                needs = f"the proxy {shown_proxy(proxy or '')} needs a package: {exc}"
+            raise TransportError(needs, retryable=False) from None
 
     async def post(self, url: str, *, headers: Mapping[str, str], body: bytes) -> HTTPResponse:
         """Send one request and read its whole answer (at most ``max_response_bytes``)."""
-        if self._client is None:
-            self._client = self._make(url)
         limit = self.options.max_response_bytes
+        route: _Route | None = None
+        chosen = 0
         try:
-            async with self._client.stream("POST", url, headers=headers, content=body) as answer:
+            parsed, route = self._route(url)
+            request = httpx.Request(
+                "POST", parsed, headers={**_DEFAULT_HEADERS, **headers}, content=body
+            )
+            chosen = route.pick()
+            route.in_flight[chosen] += 1
+            answer = await route.pools[chosen].handle_async_request(request)
+            try:
                 declared = answer.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > limit:
                     raise _too_large(limit, f"it announces {int(declared):,} bytes")
@@ -174,13 +232,18 @@ class HTTPClient:
                         raise _too_large(limit, "it is larger")
                     chunks.append(chunk)
                 return HTTPResponse(answer.status_code, dict(answer.headers), b"".join(chunks))
-        except httpx.HTTPError as exc:
+            finally:
+                await answer.aclose()
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise self._explained(exc, url) from None
+        finally:
+            if route is not None:
+                route.in_flight[chosen] -= 1
 
-    def _explained(self, exc: httpx.HTTPError, url: str) -> TransportError:
+    def _explained(self, exc: httpx.HTTPError | httpx.InvalidURL, url: str) -> TransportError:
         parts = urlsplit(url)
         where = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
-        reason = str(exc) or type(exc).__name__
+        reason = _reason(exc)
         proxy = proxy_for(url, self.options, self._environ)
         if isinstance(exc, httpx.ProxyError):
             return TransportError(
@@ -214,9 +277,24 @@ class HTTPClient:
         return TransportError(f"connection error with {where}: {reason}")
 
     async def aclose(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            await client.aclose()
+        routes, self._routes, self._by_url = self._routes, {}, {}
+        for route in routes.values():
+            for pool in route.pools:
+                await pool.aclose()
+
+
+def _reason(exc: BaseException) -> str:
+    """The first words down the exception's chain: httpx's ``ReadError`` often has none of
+    its own, where the cause underneath says "Connection reset by peer"."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            break
+        text = seen.strerror if isinstance(seen, OSError) and seen.strerror else str(seen)
+        if text:
+            return text if seen is exc else f"{type(exc).__name__}: {text}"
+        seen = seen.__cause__ or seen.__context__
+    return type(exc).__name__
 
 
 def _too_large(limit: int, how: str) -> TransportError:

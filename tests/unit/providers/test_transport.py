@@ -140,6 +140,20 @@ def test_connections_are_bounded() -> None:
     run(test)
 
 
+def test_connections_are_bounded_across_the_pools_a_large_limit_is_spread_over() -> None:
+    async def test() -> None:
+        async with ScriptedServer(lambda r, n: Reply(ok().data, delay_s=0.05)) as server:
+            http = client(max_connections=10)
+            responses = await asyncio.gather(*(post(http, server.url) for _ in range(60)))
+            again = await asyncio.gather(*(post(http, server.url) for _ in range(10)))
+            await http.aclose()
+        assert [r.status for r in responses + again] == [200] * 70
+        # All ten used at once, and kept alive for the next calls rather than reopened.
+        assert server.most_open == 10 and server.connections == 10
+
+    run(test)
+
+
 @pytest.mark.parametrize("encoding", ["gzip", "deflate"])
 def test_a_compressed_answer_is_decoded(encoding: str) -> None:
     text = b'{"choices": []}' * 20
@@ -271,6 +285,47 @@ def test_https_with_a_private_ca_through_ca_bundle_or_ssl_cert_file(
                 await post(untrusting, url)
             await untrusting.aclose()
         assert not raised.value.retryable and raised.value.connect
+
+    run(test)
+
+
+def test_a_client_certificate_for_a_server_that_asks_for_one(authority: Any, tmp_path: Any) -> None:
+    bundle, cert, key = tmp_path / "ca.pem", tmp_path / "client.pem", tmp_path / "client.key"
+    authority.cert_pem.write_to_path(str(bundle))
+    issued = authority.issue_cert("evals-client@example.org")
+    issued.cert_chain_pems[0].write_to_path(str(cert))
+    issued.private_key_pem.write_to_path(str(key))
+
+    async def test() -> None:
+        server = _tls_server(authority, lambda r, n: ok(b"known client"))
+        assert server.context is not None
+        server.context.verify_mode = ssl.CERT_REQUIRED
+        authority.configure_trust(server.context)
+        async with server:
+            url = f"https://127.0.0.1:{server.port}/v1/chat/completions"
+            known = client(ca_bundle=bundle, client_cert=cert, client_key=key)
+            assert (await post(known, url)).body == b"known client"
+            await known.aclose()
+            stranger = client(ca_bundle=bundle)
+            with pytest.raises(TransportError) as refused:
+                await post(stranger, url)
+            await stranger.aclose()
+        # The server's refusal, as a reset connection, named; never a bare "ReadError".
+        assert len(server.requests) == 1
+        assert f"127.0.0.1:{server.port}: ReadError: " in refused.value.message
+
+    run(test)
+
+
+def test_an_unreadable_client_certificate_is_one_clear_error(tmp_path: Any) -> None:
+    missing = tmp_path / "nowhere.pem"
+
+    async def test() -> None:
+        http = client(client_cert=missing)
+        with pytest.raises(TransportError, match="cannot set up TLS") as raised:
+            await post(http, "https://127.0.0.1:9/v1/chat/completions")
+        await http.aclose()
+        assert not raised.value.retryable
 
     run(test)
 
