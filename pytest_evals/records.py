@@ -80,6 +80,10 @@ class ScoreResult:
     reason: str = ""
     weight: float = 1.0
     details: dict[str, Any] = field(default_factory=dict)
+    reasoning: str | None = None
+    raw: str | None = None
+    calls: CallSpend | None = None
+    """What the scorer's own model calls (a judge's, embeddings) used; None: it made none."""
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -91,7 +95,57 @@ class ScoreResult:
         }
         if self.details:
             data["details"] = self.details
+        if self.reasoning is not None:
+            data["reasoning"] = self.reasoning
+        if self.raw is not None:
+            data["raw"] = self.raw
+        if self.calls is not None:
+            data.update(self.calls.to_dict())
         return data
+
+
+@dataclass(frozen=True)
+class CallSpend:
+    """The model calls one scorer made for one datapoint: their tokens, their cost (None
+    when no call's cost is known) and whether every one came from the cache."""
+
+    calls: int
+    tokens: TokenUsage | None
+    cost: float | None
+    cached: bool
+
+    @classmethod
+    def of(cls, samples: Sequence[Sample]) -> CallSpend | None:
+        if not samples:
+            return None
+        tokens: TokenUsage | None = None
+        for sample in samples:
+            if sample.tokens is not None:
+                tokens = sample.tokens if tokens is None else tokens + sample.tokens
+        costs = [s.cost for s in samples if s.cost is not None]
+        return cls(
+            len(samples), tokens, sum(costs) if costs else None, all(s.cached for s in samples)
+        )
+
+    def __add__(self, other: CallSpend) -> CallSpend:
+        tokens = (
+            self.tokens
+            if other.tokens is None
+            else (other.tokens if self.tokens is None else self.tokens + other.tokens)
+        )
+        cost = (
+            self.cost
+            if other.cost is None
+            else (other.cost if self.cost is None else self.cost + other.cost)
+        )
+        return CallSpend(self.calls + other.calls, tokens, cost, self.cached and other.cached)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tokens": (self.tokens or TokenUsage()).to_dict(),
+            "cost": self.cost,
+            "cached": self.cached,
+        }
 
 
 @dataclass
@@ -144,7 +198,14 @@ class ResultRecord:
             output=clean(self.output),
             error=clean(self.error),
             scores=[
-                replace(s, reason=clean(s.reason), details=clean(s.details)) for s in self.scores
+                replace(
+                    s,
+                    reason=clean(s.reason),
+                    details=clean(s.details),
+                    reasoning=clean(s.reasoning),
+                    raw=clean(s.raw),
+                )
+                for s in self.scores
             ],
             repeats=None if self.repeats is None else clean(self.repeats),
             metadata=clean(self.metadata),

@@ -72,7 +72,7 @@ def _estimated_tokens(request: ChatRequest) -> float:
 
 def cache_material(connection: Connection, request: ChatRequest) -> dict[str, object]:
     """Everything that determines a response; never the key or other headers."""
-    return {
+    material: dict[str, object] = {
         "provider": connection.provider,
         "base_url": connection.base_url,
         "model": request.model,
@@ -82,6 +82,13 @@ def cache_material(connection: Connection, request: ChatRequest) -> dict[str, ob
         "seed": request.seed,
         "params": {**connection.params, **request.params},
     }
+    if request.json_schema is not None:
+        # Only then: the keys of every response recorded before judges existed still hold.
+        material["structured_output"] = {
+            "form": connection.structured_output,
+            "schema": dict(request.json_schema),
+        }
+    return material
 
 
 @dataclass
@@ -211,10 +218,12 @@ class CallEngine:
         retries: int | None = None,
         group: str | None = None,
         group_limit: int | None = None,
+        json_schema: Mapping[str, Any] | None = None,
     ) -> Sample:
         """On the loop: one chat call. Timeout and retries: the command line's, else the
         eval's, else the connection's. ``group_limit`` bounds the calls in flight of one
-        ``group`` (an eval's ``concurrency``). Scorers reach this as their ``ModelClient``."""
+        ``group`` (an eval's ``concurrency``). ``json_schema``: ask for a JSON object that
+        matches it (a judge's verdict). Scorers reach this as their ``ModelClient``."""
         connection = self._connections[model.connection]
         request = ChatRequest(
             model=model.name,
@@ -223,6 +232,7 @@ class CallEngine:
             max_tokens=model.max_tokens,
             seed=model.seed,
             params=model.params,
+            json_schema=json_schema,
         )
         timeout = _first(self._timeout_override, timeout_s, connection.timeout_s)
         attempts = 1 + _first(self._retries_override, retries, connection.retries)

@@ -42,6 +42,7 @@ class Engine(Protocol):
         retries: int | None = None,
         group: str | None = None,
         group_limit: int | None = None,
+        json_schema: Mapping[str, Any] | None = None,
     ) -> Sample: ...
 
     async def bounded(

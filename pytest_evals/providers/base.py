@@ -20,6 +20,9 @@ class ChatRequest:
     max_tokens: int | None = None
     seed: int | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
+    json_schema: Mapping[str, Any] | None = field(default=None, hash=False)
+    """Ask for an answer that is a JSON object matching this schema (a judge's verdict):
+    each provider asks in the form its connection's ``structured_output`` names."""
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,29 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from .base import ChatRequest, ChatResponse
+from ..spec.connections import STRUCTURED_OUTPUT_FORMS, StructuredOutput
+from .base import ChatRequest, ChatResponse, ProviderError
 from .http import JSONClient, JSONProvider, invalid_body, optional_int
 from .transport import TransportOptions
+
+# Statuses with which servers refuse a response_format they don't take (llama.cpp's: 500).
+_REFUSALS = frozenset({400, 422, 500, 501})
+
+
+def response_format_for(
+    schema: Mapping[str, Any], form: StructuredOutput, *, name: str = "verdict"
+) -> dict[str, Any] | None:
+    """The ``response_format`` asking for a JSON object matching ``schema``: OpenAI's
+    structured outputs, the ``json_object`` form with the schema beside it (llama.cpp's
+    servers answer 500 to the other), or none (the prompt alone asks)."""
+    if form == "json_schema":
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": name, "strict": True, "schema": dict(schema)},
+        }
+    if form == "json_object":
+        return {"type": "json_object", "schema": dict(schema)}
+    return None
 
 
 def parse_completion(body: bytes) -> ChatResponse:
@@ -43,7 +63,11 @@ class OpenAIProvider(JSONProvider):
         headers: Mapping[str, str],
         extra_params: Mapping[str, Any],
         transport: TransportOptions | None = None,
+        structured_output: StructuredOutput = "json_schema",
+        connection_name: str = "",
     ) -> None:
+        self._structured_output: StructuredOutput = structured_output
+        self._connection_name = connection_name
         auth = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         http = JSONClient(
             headers={**headers, **auth},
@@ -63,7 +87,28 @@ class OpenAIProvider(JSONProvider):
             body["max_tokens"] = request.max_tokens
         if request.seed is not None:
             body["seed"] = request.seed
+        if request.json_schema is not None:
+            response_format = response_format_for(request.json_schema, self._structured_output)
+            if response_format is not None:
+                body["response_format"] = response_format
         return self._with_params(body, request)
+
+    async def complete(self, request: ChatRequest, *, timeout_s: float) -> ChatResponse:
+        try:
+            return await super().complete(request, timeout_s=timeout_s)
+        except ProviderError as exc:
+            form = self._structured_output
+            if request.json_schema is None or form == "none" or exc.status not in _REFUSALS:
+                raise
+            others = " or ".join(f'"{f}"' for f in STRUCTURED_OUTPUT_FORMS if f != form)
+            raise ProviderError(
+                f"{exc.message} (the call asked for a JSON verdict in the form "
+                f'structured_output = "{form}"; if the server does not take that form, set '
+                f"structured_output = {others} on connection '{self._connection_name}')",
+                retryable=exc.retryable,
+                status=exc.status,
+                retry_after=exc.retry_after,
+            ) from None
 
     def parse(self, body: bytes) -> ChatResponse:
         return parse_completion(body)

@@ -7,6 +7,7 @@ call never loads it.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
@@ -20,7 +21,15 @@ ProviderFactory = Callable[[Connection, str | None], Provider]
 def _openai(connection: Connection, api_key: str | None) -> Provider:
     from .openai import OpenAIProvider
 
-    return _build(OpenAIProvider, connection, api_key)
+    return _build(
+        functools.partial(
+            OpenAIProvider,
+            structured_output=connection.structured_output,
+            connection_name=connection.name,
+        ),
+        connection,
+        api_key,
+    )
 
 
 def _anthropic(connection: Connection, api_key: str | None) -> Provider:

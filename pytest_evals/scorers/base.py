@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from ..records import Sample
@@ -48,6 +48,10 @@ class Verdict:
     passed: bool | None = None
     reason: str = ""
     details: Mapping[str, Any] | None = None
+    reasoning: str | None = None
+    """A judge's reasoning, as it gave it."""
+    raw: str | None = None
+    """A judge's answer as it came, before parsing."""
 
 
 # What a scoring function may return: a bool (1.0 / 0.0), a number in [0, 1],
@@ -56,11 +60,26 @@ ScoreValue = bool | float | int | Verdict | Mapping[str, Any]
 
 
 class ModelClient(Protocol):
-    """The port through which an async scorer calls a model (a judge, say): the call engine."""
+    """The port through which an async scorer calls a model (a judge, say): the call engine.
+    What each call used and cost is counted as the scorer's (its entry's ``tokens`` and
+    ``cost``, the record's ``judge_tokens`` and ``judge_cost``), apart from the sample's."""
 
-    async def chat(self, model: ModelRef, messages: Sequence[Mapping[str, str]]) -> Sample:
-        """One chat call to ``model`` (a ``model_options`` option, resolved at collection)."""
+    async def chat(
+        self,
+        model: ModelRef,
+        messages: Sequence[Mapping[str, str]],
+        *,
+        json_schema: Mapping[str, Any] | None = None,
+    ) -> Sample:
+        """One chat call to ``model`` (a ``model_options`` option, resolved at collection);
+        ``json_schema`` asks for a JSON object matching it, in the connection's
+        ``structured_output`` form."""
         ...
+
+
+class ScorerFailure(Exception):
+    """A scorer could not score, for a reason it can say in words (a judge's verdict that
+    can't be parsed): the datapoint is an error with this message, and no traceback."""
 
 
 @dataclass(frozen=True)
@@ -217,6 +236,10 @@ def _check_verdict(verdict: Verdict) -> None:
         raise TypeError(f"'passed' must be true or false, got {verdict.passed!r}")
     if not is_number(verdict.score):
         raise TypeError(f"'score' must be a number, got {verdict.score!r}")
+    for name in ("reasoning", "raw"):
+        text = getattr(verdict, name)
+        if text is not None and not isinstance(text, str):
+            raise TypeError(f"'{name}' must be text, got {text!r}")
     details = verdict.details
     if details is not None and not (isinstance(details, Mapping) and is_json_data(dict(details))):
         raise TypeError(
@@ -250,11 +273,9 @@ def normalize(value: ScoreValue, *, threshold: float) -> Verdict:
             f"a scorer must return a bool, a number or a mapping, got {type(value).__name__}"
         )
     _check_verdict(verdict)
-    verdict = Verdict(float(verdict.score), verdict.passed, verdict.reason, verdict.details)
+    verdict = replace(verdict, score=float(verdict.score))
     if not 0.0 <= verdict.score <= 1.0:
         raise ValueError(f"score {verdict.score} is outside [0, 1]")
     if verdict.passed is None:
-        verdict = Verdict(
-            verdict.score, verdict.score >= threshold, verdict.reason, verdict.details
-        )
+        verdict = replace(verdict, passed=verdict.score >= threshold)
     return verdict

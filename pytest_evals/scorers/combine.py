@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from statistics import fmean
 from typing import Any
 
 from ..errors import BudgetExceeded, user_traceback
-from ..records import ScoreResult
+from ..records import CallSpend, Sample, ScoreResult
 from ..spec.model import ModelRef, RepeatPass, ScorerConfig
 from ..spec.references import is_async
 from ..spec.templates import TemplateError
 from ..values import number_problem
 from .base import (
+    ModelClient,
     ScoreFunction,
     ScorerConfigError,
+    ScorerFailure,
     ScorerRegistry,
     ScoreValue,
     ScoringContext,
@@ -87,16 +89,48 @@ def bind_scorers(
 
 
 class ScorerCrash(Exception):
-    """A scorer raised, or returned something that is not a score."""
+    """A scorer raised, or returned something that is not a score. ``explained``: the
+    scorer said why in words (``ScorerFailure``); the text is that, not a traceback."""
 
-    def __init__(self, scorer_name: str, traceback_text: str) -> None:
-        super().__init__(f"scorer '{scorer_name}' raised:\n{traceback_text}")
+    def __init__(self, scorer_name: str, traceback_text: str, *, explained: bool = False) -> None:
+        if explained:
+            super().__init__(f"scorer '{scorer_name}': {traceback_text}")
+        else:
+            super().__init__(f"scorer '{scorer_name}' raised:\n{traceback_text}")
         self.scorer_name = scorer_name
         self.traceback_text = traceback_text
 
 
-AsyncValues = Mapping[int, "ScoreValue | ScorerCrash"]
+@dataclass(frozen=True)
+class AsyncScore:
+    """What one async scorer gave for one sample, and what its model calls spent."""
+
+    value: ScoreValue | ScorerCrash
+    spend: CallSpend | None = None
+
+
+AsyncValues = Mapping[int, AsyncScore]
 """The values of one sample's async scorers, by position in the eval's scorers."""
+
+
+class _MeteredModels:
+    """The engine as one scorer sees it: every call it makes is noted, so the scorer's
+    spend is reported apart from the sample's, whoever wrote the scorer."""
+
+    def __init__(self, models: ModelClient) -> None:
+        self._models = models
+        self.samples: list[Sample] = []
+
+    async def chat(
+        self,
+        model: ModelRef,
+        messages: Sequence[Mapping[str, str]],
+        *,
+        json_schema: Mapping[str, Any] | None = None,
+    ) -> Sample:
+        sample = await self._models.chat(model, messages, json_schema=json_schema)
+        self.samples.append(sample)
+        return sample
 
 
 def _unresolved_sample(exc: TemplateError) -> Verdict:
@@ -111,18 +145,23 @@ async def score_async(scorers: Sequence[BoundScorer], ctx: ScoringContext) -> As
     """Run the async scorers of one sample concurrently; a scorer that raises is kept as
     its ScorerCrash, in its place."""
 
-    async def one(scorer: BoundScorer) -> ScoreValue | ScorerCrash:
+    async def one(scorer: BoundScorer) -> AsyncScore:
+        metered = None if ctx.models is None else _MeteredModels(ctx.models)
+        own = ctx if metered is None else replace(ctx, models=metered)
+        value: ScoreValue | ScorerCrash
         try:
-            value: ScoreValue = await scorer.function(ctx)  # type: ignore[misc]
+            value = await scorer.function(own)  # type: ignore[misc]
         except (asyncio.CancelledError, BudgetExceeded):
             # A judge's call that met --evals-max-cost: the session's stop, not this scorer
             # breaking.
             raise
         except TemplateError as exc:
-            return _unresolved_sample(exc)
+            value = _unresolved_sample(exc)
+        except ScorerFailure as exc:
+            value = ScorerCrash(scorer.config.name, str(exc), explained=True)
         except BaseException as exc:  # on the engine's loop: never let user code stop it
-            return ScorerCrash(scorer.config.name, user_traceback(exc))
-        return value
+            value = ScorerCrash(scorer.config.name, user_traceback(exc))
+        return AsyncScore(value, None if metered is None else CallSpend.of(metered.samples))
 
     positions = [i for i, s in enumerate(scorers) if s.is_async]
     values = await asyncio.gather(*(one(scorers[i]) for i in positions))
@@ -147,18 +186,22 @@ def _weighted_mean(results: Sequence[ScoreResult]) -> float:
     return sum(r.score * r.weight for r in results) / total_weight
 
 
-def _value_of(scorer: BoundScorer, position: int, ctx: ScoringContext, awaited: AsyncValues) -> Any:
+def _value_of(
+    scorer: BoundScorer, position: int, ctx: ScoringContext, awaited: AsyncValues
+) -> tuple[Any, CallSpend | None]:
     if scorer.is_async:
-        value = awaited.get(position)
-        if value is None:
+        score = awaited.get(position)
+        if score is None:
             raise ScorerCrash(scorer.config.name, "the async scorer was not run")
-        if isinstance(value, ScorerCrash):
-            raise value
-        return value
+        if isinstance(score.value, ScorerCrash):
+            raise score.value
+        return score.value, score.spend
     try:
-        return scorer.function(ctx)
+        return scorer.function(ctx), None
     except TemplateError as exc:
-        return _unresolved_sample(exc)
+        return _unresolved_sample(exc), None
+    except ScorerFailure as exc:
+        raise ScorerCrash(scorer.config.name, str(exc), explained=True) from exc
     except (Exception, SystemExit) as exc:
         raise ScorerCrash(scorer.config.name, user_traceback(exc)) from exc
 
@@ -177,7 +220,7 @@ def score_sample(
     results: list[ScoreResult] = []
     for position, scorer in enumerate(scorers):
         name = scorer.config.name
-        value = _value_of(scorer, position, ctx, awaited or {})
+        value, spend = _value_of(scorer, position, ctx, awaited or {})
         try:
             verdict = normalize_value(value, threshold=scorer.threshold)
         except (TypeError, ValueError) as exc:
@@ -190,6 +233,9 @@ def score_sample(
                 reason=verdict.reason,
                 weight=scorer.config.weight,
                 details=dict(verdict.details or {}),
+                reasoning=verdict.reasoning,
+                raw=verdict.raw,
+                calls=spend,
             )
         )
     score = _weighted_mean(results)

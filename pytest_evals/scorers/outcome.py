@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import fmean
 from typing import Any
 
-from ..records import ResultRecord, Sample, ScoreResult, TokenUsage
+from ..records import CallSpend, ResultRecord, Sample, ScoreResult, TokenUsage
 from ..spec.model import Datapoint, RepeatPass
 from .combine import Outcome, combine_repeats, repeats_pass
 
@@ -38,6 +40,11 @@ def _spend(samples: Sequence[Sample]) -> tuple[float | None, TokenUsage | None, 
     )
 
 
+def _spent(results: Sequence[ScoreResult]) -> CallSpend | None:
+    spends = [r.calls for r in results if r.calls is not None]
+    return functools.reduce(operator.add, spends) if spends else None
+
+
 def _per_scorer_means(outcomes: Sequence[Outcome], rule: RepeatPass) -> list[ScoreResult]:
     merged: list[ScoreResult] = []
     for position, first in enumerate(outcomes[0].results):
@@ -56,6 +63,7 @@ def _per_scorer_means(outcomes: Sequence[Outcome], rule: RepeatPass) -> list[Sco
                     else f"; first miss: {next(r.reason for r in runs if not r.passed)}"
                 ),
                 weight=first.weight,
+                calls=_spent(runs),
             )
         )
     return merged
@@ -84,6 +92,9 @@ def completed_record(
         status="completed",
         metadata=dict(samples[0].metadata),
     )
+    judged = _spent([r for o in outcomes for r in o.results])
+    if judged is not None:
+        record.judge_tokens, record.judge_cost = judged.tokens, judged.cost
     if len(outcomes) == 1:
         record.score = outcomes[0].score
         record.passed = outcomes[0].passed
@@ -108,6 +119,7 @@ def _repeat_entry(sample: Sample, outcome: Outcome) -> dict[str, Any]:
         "cost": sample.cost,
         "cached": sample.cached,
         "metadata": dict(sample.metadata),
+        "scores": [r.to_dict() for r in outcome.results],
     }
 
 

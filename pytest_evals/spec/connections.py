@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+StructuredOutput = Literal["json_schema", "json_object", "none"]
+STRUCTURED_OUTPUT_FORMS: tuple[StructuredOutput, ...] = ("json_schema", "json_object", "none")
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,10 @@ class Connection:
     client_key: Path | None = None
     http2: bool = False
     max_response_bytes: int = 32 * 1024 * 1024
+    structured_output: StructuredOutput = "json_schema"
+    """How a judge's call asks for a JSON verdict: OpenAI's ``response_format`` with a
+    ``json_schema``; ``json_object`` with the schema beside it (llama.cpp's servers); or
+    ``none``, the prompt alone."""
     env_headers: Mapping[str, str] = field(default_factory=dict)
     """Header name -> the environment variable its value is read from when the call is
     made (``headers = { OpenAI-Organization = { env = "OPENAI_ORG" } }``); such values are

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from ..errors import EvalInputError
 from ..redact import looks_like_key
 from ..values import number_problem
-from .connections import Connection, Prices
+from .connections import STRUCTURED_OUTPUT_FORMS, Connection, Prices, StructuredOutput
 from .hints import did_you_mean
 from .model import ModelRef
 
@@ -46,6 +46,7 @@ _CONNECTION_KEYS = (
     "client_key",
     "http2",
     "max_response_bytes",
+    "structured_output",
 )
 # Headers that carry credentials: never written in a file.
 _CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "api-key"})
@@ -274,6 +275,9 @@ def _connection(table: _Table, base: Connection | None) -> Connection:
             if "max_response_bytes" in data
             else defaults.max_response_bytes
         ),
+        structured_output=(
+            _structured_output(table) if "structured_output" in data else defaults.structured_output
+        ),
         params=dict(data["params"]) if isinstance(data.get("params"), Mapping) else {},
         cache_dir=_cache_dir(table) if "cache_dir" in data else None,
     )
@@ -338,6 +342,18 @@ def _http2(table: _Table) -> bool:
     if value and importlib.util.find_spec("h2") is None:
         raise table.error("http2", 'needs the h2 package: pip install "pytest-evals[http2]"')
     return value
+
+
+def _structured_output(table: _Table) -> StructuredOutput:
+    value = table.data["structured_output"]
+    for form in STRUCTURED_OUTPUT_FORMS:
+        if value == form:
+            return form
+    hint = did_you_mean(str(value), STRUCTURED_OUTPUT_FORMS)
+    raise table.error(
+        "structured_output",
+        f"must be one of {', '.join(STRUCTURED_OUTPUT_FORMS)}, got {value!r}{hint}",
+    )
 
 
 def _url_problem(url: str) -> str | None:

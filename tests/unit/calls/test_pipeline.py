@@ -17,7 +17,7 @@ from pytest_evals.calls.sampling import SampleSource
 from pytest_evals.errors import SampleError
 from pytest_evals.scorers import builtin_registry
 from pytest_evals.scorers.base import ScoringContext
-from pytest_evals.scorers.combine import BoundScorer, ScorerCrash, bind_scorers
+from pytest_evals.scorers.combine import AsyncScore, BoundScorer, ScorerCrash, bind_scorers
 from pytest_evals.spec.model import Datapoint, EvalSpec, ScorerConfig
 
 SPEC = EvalSpec(path=Path("e.eval.yaml"), name="e", datapoints=())
@@ -63,7 +63,7 @@ def test_async_scorers_of_a_given_output_run_on_the_engine_loop(engine: CallEngi
     plan = _plan(Datapoint("a", {"output": "x"}, SPEC.path), _async_scorer(seen))
     assert plan.can_start_early
     work = start(plan, lambda: engine)
-    assert wait_scores(work, 1) == [{0: 1.0}]
+    assert wait_scores(work, 1) == [{0: AsyncScore(1.0)}]
     assert seen == ["pytest-evals-calls"]
 
 
@@ -84,7 +84,7 @@ def test_every_repeat_of_an_async_target_runs_at_once(engine: CallEngine) -> Non
     )
     work = start(plan, lambda: engine)
     assert [s.output for s in wait_samples(work)] == ["ok"] * 3
-    assert wait_scores(work, 3) == [{0: 1.0}] * 3
+    assert wait_scores(work, 3) == [{0: AsyncScore(1.0)}] * 3
     assert peak[0] == 3
 
 
@@ -140,8 +140,9 @@ def test_an_async_scorer_raising_keyboardinterrupt_is_its_crash(engine: CallEngi
     scorer = BoundScorer(ScorerConfig("custom", "custom"), score, 1.0)
     work = start(_plan(Datapoint("a", {"output": "x"}, SPEC.path), scorer), lambda: engine)
     [values] = wait_scores(work, 1)
-    assert isinstance(values[0], ScorerCrash)
-    assert "KeyboardInterrupt: from the scorer" in values[0].traceback_text
+    crash = values[0].value
+    assert isinstance(crash, ScorerCrash)
+    assert "KeyboardInterrupt: from the scorer" in crash.traceback_text
 
 
 def test_the_engine_loop_outlives_a_baseexception_escaping_a_task(engine: CallEngine) -> None:
