@@ -36,6 +36,8 @@ from .spec.yaml_source import LineIndex, read_yaml
 from .values import NotJSONData, json_value, number_problem
 
 ModelParser = Callable[..., ModelRef]
+DefaultJudge = Callable[[], ModelRef | None]
+"""The session's judge, asked for only when a judge scorer names none."""
 
 SPEC_KEYS = (
     "name",
@@ -434,11 +436,22 @@ def _resolved_options(
     registry: ScorerRegistry,
     parse_model: ModelParser,
     at: tuple[str | int, ...],
+    default_judge: DefaultJudge,
 ) -> dict[str, Any]:
-    """The scorer's model references as ModelRefs and its function references imported
-    from next to the spec, like the spec's own model and target."""
+    """The scorer's model references as ModelRefs (a judge that names none gets the
+    session's) and its function references imported from next to the spec, like the spec's
+    own model and target."""
     scorer_type = registry.get(config.type)
     resolved: dict[str, Any] = {}
+    if scorer_type.default_judge and config.options.get("model") is None:
+        judge = default_judge()
+        if judge is None:
+            raise reader.error(
+                f"scorer '{config.name}' names no judge: give it 'model: CONNECTION/MODEL', "
+                "or set judge_model in [tool.pytest-evals] (or --evals-judge-model)",
+                *at,
+            )
+        resolved["model"] = judge
     for option in scorer_type.model_options:
         if config.options.get(option) is not None:
             try:
@@ -463,13 +476,16 @@ def _check_scorers(
     parse_model: ModelParser,
     *,
     scorers_given: bool,
+    default_judge: DefaultJudge,
 ) -> list[BoundScorer]:
     """Every entry built (the items score with these) and checked against the datapoints."""
     bound: list[BoundScorer] = []
     for position, config in enumerate(configs):
         at: tuple[str | int, ...] = ("scorers", position) if scorers_given else ()
         try:
-            resolved = _resolved_options(reader, config, registry, parse_model, at or ("scorers",))
+            resolved = _resolved_options(
+                reader, config, registry, parse_model, at or ("scorers",), default_judge
+            )
             bound.extend(bind_scorers([config], registry, resolved=[resolved]))
         except ScorerConfigError as exc:
             key_at = (*at, exc.key) if exc.key and at else at
@@ -487,12 +503,22 @@ def _check_scorers(
         defaults = _option_defaults(scorer_type.factory)
         for option in scorer_type.template_options:
             template = config.options.get(option, defaults.get(option))
+            # A template, or a list of message templates (a grader's `input`).
+            written: list[tuple[str, tuple[str | int, ...]]] = []
             if isinstance(template, str):
+                written.append((template, (option,)))
+            elif isinstance(template, list):
+                written.extend(
+                    (entry["content"], (option, index, "content"))
+                    for index, entry in enumerate(template)
+                    if isinstance(entry, Mapping) and isinstance(entry.get("content"), str)
+                )
+            for text, where in written:
                 _check_templates(
                     reader,
-                    template,
+                    text,
                     datapoints,
-                    at=(*at, option) if at else ("scorers",),
+                    at=(*at, *where) if at else ("scorers",),
                     allow_sample=True,
                 )
     return bound
@@ -576,10 +602,16 @@ def _check_prompts(
                 )
 
 
-def load_spec(path: Path, *, registry: ScorerRegistry, parse_model: ModelParser) -> LoadedSpec:
+def load_spec(
+    path: Path,
+    *,
+    registry: ScorerRegistry,
+    parse_model: ModelParser,
+    default_judge: DefaultJudge = lambda: None,
+) -> LoadedSpec:
     """Read and validate one spec file and build its scorers. ``parse_model(value, key=...)``
-    turns a ``model`` entry into a ModelRef (it knows the connections). Raises
-    EvalInputError."""
+    turns a ``model`` entry into a ModelRef (it knows the connections); ``default_judge``
+    is the judge of judge scorers that name none. Raises EvalInputError."""
     data, lines = read_yaml(path)
     reader = _SpecReader(path, data if isinstance(data, Mapping) else {}, lines)
     if data is None:
@@ -630,6 +662,7 @@ def load_spec(path: Path, *, registry: ScorerRegistry, parse_model: ModelParser)
         datapoints,
         parse_model,
         scorers_given="scorers" in reader.data,
+        default_judge=default_judge,
     )
     spec = EvalSpec(
         path=path,

@@ -112,7 +112,12 @@ class EvalSpecFile(pytest.File):
         try:
             connections = state.services.connections()
             parse_model = functools.partial(parse_model_ref, connections=connections)
-            loaded = load_spec(self.path, registry=registry, parse_model=parse_model)
+            loaded = load_spec(
+                self.path,
+                registry=registry,
+                parse_model=parse_model,
+                default_judge=state.services.default_judge,
+            )
             spec = loaded.spec
             models = self._models(spec, connections)
             target = import_target(spec.target, spec_dir=self.path.parent) if spec.target else None

@@ -93,6 +93,14 @@ def add_options(parser: pytest.Parser) -> None:
         help="run every model-based eval against this model instead of the spec's",
     )
     group.addoption(
+        "--evals-judge-model",
+        dest="evals_judge_model",
+        type=_model,
+        metavar="CONN/MODEL",
+        help="the judge of judge scorers that name no model (default: judge_model in "
+        "[tool.pytest-evals]); --evals-model never changes a judge",
+    )
+    group.addoption(
         "--evals-concurrency",
         dest="evals_concurrency",
         type=_positive_int,
@@ -206,6 +214,7 @@ class EvalsSettings:
     cache_mode: CacheMode = "on"
     cache_dir: Path | None = None
     max_cost_usd: float | None = None
+    judge_model: str | None = None
 
     @property
     def active(self) -> bool:
@@ -270,6 +279,7 @@ def resolve_settings(config: pytest.Config) -> EvalsSettings:
         cache_mode=cache_mode,
         cache_dir=cache_dir,
         max_cost_usd=config.getoption("evals_max_cost"),
+        judge_model=config.getoption("evals_judge_model"),
     )
 
 

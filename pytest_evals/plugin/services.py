@@ -14,7 +14,13 @@ from ..calls.limits import SessionShared
 from ..errors import EvalInputError
 from ..providers.registry import ProviderRegistry
 from ..spec.connections import Connection
-from ..spec.connections_loader import load_connections, read_connections_table
+from ..spec.connections_loader import (
+    load_connections,
+    parse_model_ref,
+    read_connections_table,
+    read_project_table,
+)
+from ..spec.model import ModelRef
 from .options import EvalsSettings
 from .prefetch import window_for
 
@@ -66,6 +72,27 @@ class Services:
                 providers=sorted(self.providers().factories()),
             )
         return self._connections
+
+    def default_judge(self) -> ModelRef | None:
+        """The judge of judge scorers that name none: ``--evals-judge-model``, else
+        ``judge_model`` in ``[tool.pytest-evals]``; EvalInputError naming where it was
+        written when it names no usable model."""
+        flag = self.settings.judge_model
+        if flag is not None:
+            try:
+                return parse_model_ref(
+                    flag, connections=self.connections(), key="--evals-judge-model"
+                )
+            except EvalInputError as exc:
+                raise exc.located(key="--evals-judge-model") from None
+        written = read_project_table(self._pyproject).get("judge_model")
+        if written is None:
+            return None
+        key = "tool.pytest-evals.judge_model"
+        try:
+            return parse_model_ref(written, connections=self.connections(), key=key)
+        except EvalInputError as exc:
+            raise exc.located(path=self._pyproject, key=key) from None
 
     def secrets(self) -> tuple[str, ...]:
         """The values of every connection's API key variable: kept out of every record. A

@@ -39,7 +39,7 @@ def ms(value: float | None) -> str:
     return f"{value:.1f} ms" if value < 10 else f"{round(value):,} ms"
 
 
-def _usd(value: float) -> str:
+def usd(value: float) -> str:
     # Four decimals show the cents of cheap models; big sums don't need them.
     return f"${value:,.4f}" if value < 100 else f"${value:,.2f}"
 
@@ -51,15 +51,31 @@ def cost(summary: Mapping[str, Any]) -> str:
     if value is None:
         return NA
     incurred = summary.get("cost_incurred")
-    text = _usd(value if incurred is None else incurred)
+    text = usd(value if incurred is None else incurred)
     return f"≥{text}" if summary.get("cost_incomplete") else text
+
+
+def judge_cost(summary: Mapping[str, Any]) -> str | None:
+    """What the judge calls of the run's scorers cost (their recorded cost, cache hits
+    included); None when no scorer called a model."""
+    judged = (summary.get("judge_tokens") or {}).get("total") is not None
+    value = summary.get("judge_cost")
+    if value is None:
+        return NA if judged else None
+    return usd(value)
+
+
+def cost_with_judges(summary: Mapping[str, Any]) -> str:
+    """The sample spend, and the judges' beside it when there were judge calls."""
+    judges = judge_cost(summary)
+    return cost(summary) if judges is None else f"{cost(summary)} + judges {judges}"
 
 
 def cache_hits(summary: Mapping[str, Any]) -> str:
     """The hit count, and the recorded cost of the replayed responses."""
     hits = count(summary.get("cache_hits"))
     replayed = summary.get("cost_replayed")
-    return f"{hits} ({_usd(replayed)})" if replayed else hits
+    return f"{hits} ({usd(replayed)})" if replayed else hits
 
 
 def datapoints(run: Run, summary: Mapping[str, Any]) -> str:

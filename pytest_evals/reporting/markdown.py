@@ -106,7 +106,7 @@ def _run_row(run: Run, summary: Mapping[str, Any], verdict: GateVerdict | None) 
         fmt.score(summary.get("mean_score")),
         f"{fmt.ms(latency.get('p50'))} / {fmt.ms(latency.get('p95'))}",
         fmt.count((summary.get("tokens") or {}).get("total")),
-        fmt.cost(summary),
+        fmt.cost_with_judges(summary),
         fmt.cache_hits(summary),
         fmt.count(summary.get("flaky")),
         mark + gate,

@@ -35,6 +35,9 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     scorers: dict[str, list[float]] = {}  # name -> [score sum, scored, passed]
     flaky: list[str] = []
     judge_cost: float | None = None
+    judge_tokens: dict[str, int | None] = {"prompt": None, "completion": None, "total": None}
+    earned_points = possible_points = 0.0
+    rubric_entries = 0
 
     for record in records:
         is_error = record.get("status") == "error"
@@ -54,12 +57,7 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         latency = record.get("latency_ms")
         if latency is not None:
             latencies.append(latency)
-        usage = record.get("tokens")
-        if usage:
-            for key in ("prompt", "completion", "total"):
-                value = usage.get(key)
-                if value is not None:
-                    tokens[key] = (tokens[key] or 0) + value
+        _add_tokens(tokens, record.get("tokens"))
         record_cost = record.get("cost")
         if record_cost is not None:
             cost = (cost or 0.0) + record_cost
@@ -74,12 +72,18 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             flaky.append(str(record.get("datapoint_id")))
         if record.get("judge_cost") is not None:
             judge_cost = (judge_cost or 0.0) + record["judge_cost"]
+        _add_tokens(judge_tokens, record.get("judge_tokens"))
 
         for entry in record.get("scores") or ():
             stats = scorers.setdefault(str(entry.get("name")), [0.0, 0, 0])
             stats[0] += entry.get("score") or 0.0
             stats[1] += 1
             stats[2] += 1 if entry.get("passed") else 0
+            details = entry.get("details") or {}
+            if "earned_points" in details and "possible_points" in details:
+                earned_points += details["earned_points"]
+                possible_points += details["possible_points"]
+                rubric_entries += 1
 
     datapoints = passed + failed + errored
     latencies.sort()
@@ -107,6 +111,12 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "cost_replayed": cost_replayed,
         "cost_kept": cost_kept,
         "judge_cost": judge_cost,
+        "judge_tokens": judge_tokens,
+        "total_earned_points": earned_points if rubric_entries else None,
+        "total_possible_points": possible_points if rubric_entries else None,
+        "overall_percentage": round(100 * earned_points / possible_points, 2)
+        if rubric_entries and possible_points
+        else None,
         "total_cost": None
         if cost is None and judge_cost is None
         else (cost or 0) + (judge_cost or 0),
@@ -114,6 +124,13 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "flaky": len(flaky),
         "flaky_datapoints": flaky,
     }
+
+
+def _add_tokens(totals: dict[str, int | None], usage: Mapping[str, Any] | None) -> None:
+    for key in ("prompt", "completion", "total"):
+        value = (usage or {}).get(key)
+        if value is not None:
+            totals[key] = (totals[key] or 0) + value
 
 
 def wilson_interval(passed: int, total: int, z: float = 1.959964) -> list[float] | None:

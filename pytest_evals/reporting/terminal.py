@@ -72,6 +72,7 @@ def _cell_groups(run: Run, summary: Mapping[str, Any]) -> list[list[Cell]]:
             ("mean score", fmt.score(summary.get("mean_score"))),
             ("cache hits", fmt.cache_hits(summary)),
             ("cost", fmt.cost(summary)),
+            *_judge_cells(summary),
         ],
         [
             ("latency p50", fmt.ms(latency.get("p50"))),
@@ -82,6 +83,15 @@ def _cell_groups(run: Run, summary: Mapping[str, Any]) -> list[list[Cell]]:
             *([("flaky", fmt.count(summary.get("flaky")))] if _repeats(run) else []),
         ],
     ]
+
+
+def _judge_cells(summary: Mapping[str, Any]) -> list[Cell]:
+    """Judge spend beside the samples', for runs whose scorers called a model."""
+    judges = fmt.judge_cost(summary)
+    if judges is None:
+        return []
+    total = summary.get("total_cost")
+    return [("judge cost", judges), ("total cost", fmt.NA if total is None else fmt.usd(total))]
 
 
 def _repeats(run: Run) -> bool:

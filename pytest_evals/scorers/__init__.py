@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import budget, code, structured, text
+from . import budget, code, judges, structured, text
 from .base import ModelClient, ScorerConfigError, ScorerRegistry, ScoringContext, Verdict
 
 __all__ = [
@@ -30,4 +30,22 @@ def builtin_registry() -> ScorerRegistry:
     registry.register("latency", budget.latency)
     registry.register("cost", budget.cost)
     registry.register("none", budget.none)
+    # Judges call the model their `model` names, else the session's judge.
+    for name, factory, graded, templates in (
+        ("llm_judge", judges.llm_judge, True, ("prompt", "messages")),
+        ("factuality", judges.factuality, True, ("prompt",)),
+        ("closedqa", judges.closedqa, False, ("prompt",)),
+        ("label_model", judges.label_model, False, ("input",)),
+        ("score_model", judges.score_model, True, ("input",)),
+        ("rubric", judges.rubric, True, ("prompt",)),
+    ):
+        registry.register(
+            name,
+            factory,
+            graded=graded,
+            template_options=templates,
+            needs_expected=name == "factuality",
+            model_options=("model",),
+            default_judge=True,
+        )
     return registry

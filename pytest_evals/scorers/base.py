@@ -128,6 +128,8 @@ class ScorerType:
     ``model_options`` hold ``CONNECTION/MODEL`` references and ``import_options``
     ``"package.module:function"`` ones: both are resolved at collection, like a spec's own
     model and target, and reach the factory as a ``ModelRef`` and the imported callable.
+    ``default_judge`` types get the session's judge (``judge_model``,
+    ``--evals-judge-model``) as their ``model`` when the entry names none.
     """
 
     name: str
@@ -137,6 +139,7 @@ class ScorerType:
     needs_expected: bool = False
     model_options: tuple[str, ...] = ()
     import_options: tuple[str, ...] = ()
+    default_judge: bool = False
 
     @property
     def default_threshold(self) -> float:
@@ -159,6 +162,7 @@ class ScorerRegistry:
         needs_expected: bool = False,
         model_options: Iterable[str] = (),
         import_options: Iterable[str] = (),
+        default_judge: bool = False,
     ) -> None:
         """Add a scorer type; a later registration under the same name replaces the earlier."""
         self._types[name] = ScorerType(
@@ -169,6 +173,7 @@ class ScorerRegistry:
             needs_expected,
             tuple(model_options),
             tuple(import_options),
+            default_judge,
         )
 
     def __contains__(self, name: object) -> bool:

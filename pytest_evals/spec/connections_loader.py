@@ -57,8 +57,19 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 def read_connections_table(pyproject: Path | None) -> Mapping[str, Any] | None:
     """``[tool.pytest-evals.connections]`` of a pyproject.toml, if there is one."""
+    table = read_project_table(pyproject)
+    connections = table.get("connections")
+    if connections is not None and not isinstance(connections, Mapping):
+        raise EvalInputError(
+            "must be a table of connections", path=pyproject, key="tool.pytest-evals.connections"
+        )
+    return connections
+
+
+def read_project_table(pyproject: Path | None) -> Mapping[str, Any]:
+    """``[tool.pytest-evals]`` of a pyproject.toml (empty without one), its keys checked."""
     if pyproject is None or not pyproject.is_file():
-        return None
+        return {}
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -74,12 +85,7 @@ def read_connections_table(pyproject: Path | None) -> Mapping[str, Any] | None:
                 path=pyproject,
                 key=f"tool.pytest-evals.{key}",
             )
-    connections = table.get("connections")
-    if connections is not None and not isinstance(connections, Mapping):
-        raise EvalInputError(
-            "must be a table of connections", path=pyproject, key="tool.pytest-evals.connections"
-        )
-    return connections
+    return table
 
 
 def builtin_connections(environ: Mapping[str, str]) -> dict[str, Connection]:

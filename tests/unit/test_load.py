@@ -752,7 +752,7 @@ def test_unknown_scorer_type_with_did_you_mean(tmp_path: Path) -> None:
     error = _error(tmp_path, GRADED + "scorers:\n  - none\n  - exact_mach\n")
     assert _where(error) == (SPEC, 5, None, "scorers[1].type")
     assert error.message.startswith("unknown scorer type 'exact_mach'; did you mean 'exact_match'?")
-    assert "(known: contains, " in error.message
+    assert "(known: closedqa, contains, " in error.message
 
 
 @pytest.mark.parametrize(

@@ -69,11 +69,21 @@ def test_builtin_registry_types_and_flags() -> None:
             "latency",
             "cost",
             "none",
+            "llm_judge",
+            "factuality",
+            "closedqa",
+            "label_model",
+            "score_model",
+            "rubric",
         ]
     )
     needs = {n for n in registry.names() if registry.get(n).needs_expected}
-    assert needs == {"exact_match", "contains", "icontains", "numeric"}
-    assert not any(registry.get(n).graded for n in registry.names())
+    assert needs == {"exact_match", "contains", "icontains", "numeric", "factuality"}
+    graded = {n for n in registry.names() if registry.get(n).graded}
+    assert graded == {"llm_judge", "factuality", "score_model", "rubric"}
+    judges = {n for n in registry.names() if registry.get(n).default_judge}
+    assert judges == {"llm_judge", "factuality", "closedqa", "label_model", "score_model", "rubric"}
+    assert registry.get("label_model").template_options == ("input",)
     assert registry.get("string_check").template_options == ("input", "reference")
     assert registry.get("regex").template_options == ()
 

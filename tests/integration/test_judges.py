@@ -1,0 +1,550 @@
+"""Judge scorers end to end, against a deterministic judge server on 127.0.0.1 whose verdicts
+each datapoint chooses (tests/judgeserver.py): llm_judge (choices, range), the presets, the
+OpenAI grader shapes, rubric points, unreadable verdicts, structured output forms, the
+default judge, spend apart from samples, and caching."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from ..fakeserver import FakeOpenAI
+from ..judgeserver import judge_answer, judge_requests, with_samples
+from .conftest import assert_no_plugin_traceback, load_json, records_by_id
+
+PRICES = "prices = { input_per_mtok = 1000.0, output_per_mtok = 2000.0 }"
+
+
+@pytest.fixture
+def judge() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI(answer=judge_answer) as server:
+        yield server
+
+
+def _pyproject(url: str, extra: str = "", project: str = "") -> str:
+    return (
+        f"[tool.pytest-evals]\n{project}\n"
+        f'[tool.pytest-evals.connections.judge]\nprovider = "openai"\nbase_url = "{url}"\n'
+        f"retries = 0\n{PRICES}\n{extra}\n"
+    )
+
+
+def _run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict[str, Any]]:
+    result = pytester.runpytest("--evals", "evals", "--evals-json", "out.json", *args)
+    out = pytester.path / "out.json"
+    return result, load_json(out) if out.exists() else {}
+
+
+CHOICES = """
+pass_rate: 0.6
+scorers:
+  - type: llm_judge
+    name: helpful
+    model: judge/grader-1
+    prompt: "Is this answer helpful? {{ sample.output_text }}"
+    choices: [A, B, C]
+    choice_scores: {A: 1, B: 0.5, C: 0}
+cases:
+  - {id: good, output: 'JUDGE{"choice": "A"}'}
+  - {id: middling, output: 'JUDGE{"choice": "B"}'}
+  - {id: bad, output: 'JUDGE{"choice": "C"}'}
+"""
+
+
+@pytest.mark.distributed
+def test_llm_judge_choices_are_scored_and_the_judge_asked_for_a_schema(
+    pytester: pytest.Pytester, judge: FakeOpenAI, mode: list[str]
+) -> None:
+    pytester.makepyprojecttoml(_pyproject(judge.base_url))
+    pytester.makefile(".eval.yaml", **{"evals/judged": CHOICES})
+    result, report = _run(pytester, "--evals-summary-md", "summary.md", *mode)
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    records = records_by_id(report)
+    entries = {k.rsplit("/", 1)[1]: r["scores"][0] for k, r in records.items()}
+    assert {k: (e["score"], e["passed"]) for k, e in entries.items()} == {
+        "good": (1.0, True),
+        "middling": (0.5, True),  # graded: passes at 0.5 by default
+        "bad": (0.0, False),
+    }
+    good = entries["good"]
+    assert good["reasoning"] == "as directed"
+    assert '"choice": "A"' in good["raw"]
+    assert good["reason"].startswith("the judge chose A (1)")
+    assert good["cached"] is False and good["tokens"]["total"] > 0 and good["cost"] > 0
+    record = next(r for k, r in records.items() if k.endswith("/good"))
+    assert record["judge_tokens"] == good["tokens"] and record["judge_cost"] == good["cost"]
+    assert record["cost"] is None  # the sample was given: only the judge spent
+    summary = report["runs"][0]["summary"]
+    judge_costs = [r["judge_cost"] for r in records.values()]
+    assert summary["judge_cost"] == pytest.approx(sum(judge_costs))
+    assert summary["total_cost"] == pytest.approx(sum(judge_costs))
+    assert summary["judge_tokens"]["total"] == sum(
+        r["judge_tokens"]["total"] for r in records.values()
+    )
+    [body, *_] = judge_requests(judge.requests)
+    assert len(judge_requests(judge.requests)) == 3
+    assert body["model"] == "grader-1"
+    assert body["temperature"] == 0 and body["seed"] == 0
+    schema = body["response_format"]["json_schema"]["schema"]
+    assert body["response_format"]["type"] == "json_schema"
+    assert schema["properties"]["choice"]["enum"] == ["A", "B", "C"]
+    assert schema["required"] == ["reasoning", "choice"]
+    shown = [m["content"] for m in body["messages"] if m["role"] == "user"]
+    assert any("Is this answer helpful? JUDGE{" in text for text in shown)
+    text = result.stdout.str()
+    assert re.search(r"judge cost +\$0\.\d{4}", text), text
+    assert re.search(r"total cost +\$0\.\d{4}", text), text
+    if not mode:
+        markdown = (pytester.path / "summary.md").read_text()
+        assert re.search(r"n/a \+ judges \$0\.\d{4}", markdown), markdown
+
+
+RANGE = """
+scorers:
+  - type: llm_judge
+    model: {connection: judge, name: grader-1, temperature: 0.3, seed: 7}
+    messages:
+      - {role: system, content: "You grade answers from 1 to 5."}
+      - {role: user, content: "Q: {{ item.input }} A: {{ sample.output_text }}"}
+    range: [1, 5]
+    threshold: 0.7
+cases:
+  - {id: four, input: q, output: 'JUDGE{"score": 4}'}
+  - {id: two, input: q, output: 'JUDGE{"score": 2}'}
+"""
+
+
+def test_a_numeric_range_is_scaled_to_0_1_and_the_models_own_settings_kept(
+    pytester: pytest.Pytester, judge: FakeOpenAI
+) -> None:
+    pytester.makepyprojecttoml(_pyproject(judge.base_url))
+    pytester.makefile(".eval.yaml", **{"evals/ranged": RANGE})
+    result, report = _run(pytester)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    records = {r["datapoint_id"]: r for r in report["runs"][0]["result_items"]}
+    assert records["four"]["score"] == pytest.approx(0.75) and records["four"]["passed"]
+    assert records["two"]["score"] == pytest.approx(0.25) and not records["two"]["passed"]
+    assert records["four"]["scores"][0]["details"] == {"judge_score": 4}
+    body = judge_requests(judge.requests)[0]
+    assert body["temperature"] == 0.3 and body["seed"] == 7
+    properties = body["response_format"]["json_schema"]["schema"]["properties"]
+    assert properties["score"] == {"type": "number", "minimum": 1, "maximum": 5}
+    roles = [m["role"] for m in body["messages"]]
+    assert roles == ["system", "system", "user"]
+
+
+UNREADABLE = """
+pass_rate: 0
+scorers:
+  - type: llm_judge
+    model: judge/grader-1
+    prompt: "{{ sample.output_text }}"
+    choices: [A, B]
+    choice_scores: {A: 1, B: 0}
+cases:
+  - {id: prose, output: "RAW:I think the answer is fine."}
+  - {id: stray, output: 'JUDGE{"choice": "Maybe"}'}
+  - {id: missing, output: 'JUDGE{"verdict": "A"}'}
+  - {id: fine, output: 'JUDGE{"choice": "A"}'}
+"""
+
+
+@pytest.mark.distributed
+def test_a_verdict_that_cant_be_read_is_an_error_with_the_judges_text(
+    pytester: pytest.Pytester, judge: FakeOpenAI, mode: list[str]
+) -> None:
+    pytester.makepyprojecttoml(_pyproject(judge.base_url))
+    pytester.makefile(".eval.yaml", **{"evals/unreadable": UNREADABLE})
+    result, report = _run(pytester, *mode)
+    # Errors count as not passed but a holding gate tolerates them: the gate decides.
+    text = result.stdout.str()
+    assert_no_plugin_traceback(text)
+    records = {r["datapoint_id"]: r for r in report["runs"][0]["result_items"]}
+    for name in ("prose", "stray", "missing"):
+        assert records[name]["status"] == "error", records[name]
+        assert records[name]["passed"] is False
+        assert "the judge's verdict can't be read" in records[name]["error"]
+    assert "I think the answer is fine." in records["prose"]["error"]
+    assert "'Maybe' is not one of the allowed labels (A, B)" in records["stray"]["error"]
+    assert "no 'choice' text" in records["missing"]["error"]
+    assert records["fine"]["passed"] is True
+    assert report["runs"][0]["summary"]["errored"] == 3
+    # A scorer that could not score fails its item (its record says error, and why).
+    result.assert_outcomes(passed=1, failed=3)
+
+
+def test_a_second_run_asks_the_judge_nothing(pytester: pytest.Pytester, judge: FakeOpenAI) -> None:
+    pytester.makepyprojecttoml(_pyproject(judge.base_url))
+    pytester.makefile(".eval.yaml", **{"evals/judged": CHOICES})
+    first, _ = _run(pytester)
+    assert first.ret == pytest.ExitCode.OK
+    asked = len(judge.requests)
+    second, report = _run(pytester)
+    assert second.ret == pytest.ExitCode.OK
+    assert len(judge.requests) == asked == 3
+    entries = [r["scores"][0] for r in report["runs"][0]["result_items"]]
+    assert all(e["cached"] for e in entries)
+    assert [e["score"] for e in entries] == [1.0, 0.5, 0.0]
+
+
+MODEL_AND_JUDGE = """
+model: judge/answerer
+prompt: "{{ item.input }}"
+scorers:
+  - type: closedqa
+    criteria: names the capital
+cases:
+  - {id: fr, input: capital of France?}
+"""
+
+
+@pytest.mark.distributed
+def test_the_default_judge_and_a_sample_spend_apart(
+    pytester: pytest.Pytester, mode: list[str]
+) -> None:
+    answers = {"capital of France?": 'Paris. JUDGE{"choice": "Y"}'}
+    with FakeOpenAI(answer=with_samples(answers)) as server:
+        pytester.makepyprojecttoml(
+            _pyproject(server.base_url, project='judge_model = "judge/default-judge"')
+        )
+        pytester.makefile(".eval.yaml", **{"evals/qa": MODEL_AND_JUDGE})
+        result, report = _run(pytester, "--evals-model", "judge/other-answerer", *mode)
+        assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+        models = [r["body"]["model"] for r in server.requests]
+    # --evals-model changes the model that answers, never the judge.
+    assert sorted(models) == ["default-judge", "other-answerer"]
+    [record] = report["runs"][0]["result_items"]
+    assert record["cost"] > 0 and record["judge_cost"] > 0
+    assert record["cost"] != record["judge_cost"]
+    assert record["tokens"] != record["judge_tokens"]
+    summary = report["runs"][0]["summary"]
+    assert summary["total_cost"] == pytest.approx(record["cost"] + record["judge_cost"])
+
+
+def test_the_judge_flag_overrides_the_projects_judge(pytester: pytest.Pytester) -> None:
+    answers = {"capital of France?": 'Paris. JUDGE{"choice": "N"}'}
+    with FakeOpenAI(answer=with_samples(answers)) as server:
+        pytester.makepyprojecttoml(
+            _pyproject(server.base_url, project='judge_model = "judge/default-judge"')
+        )
+        pytester.makefile(".eval.yaml", **{"evals/qa": MODEL_AND_JUDGE})
+        result, report = _run(pytester, "--evals-judge-model", "judge/flag-judge")
+        models = [r["body"]["model"] for r in server.requests]
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert sorted(models) == ["answerer", "flag-judge"]
+    [record] = report["runs"][0]["result_items"]
+    assert record["scores"][0]["score"] == 0.0
+    assert "the judge chose N" in record["scores"][0]["reason"]
+
+
+def test_a_judge_that_names_no_model_without_a_default_is_a_collection_error(
+    pytester: pytest.Pytester, judge: FakeOpenAI
+) -> None:
+    pytester.makepyprojecttoml(_pyproject(judge.base_url))
+    pytester.makefile(".eval.yaml", **{"evals/qa": MODEL_AND_JUDGE})
+    result, _ = _run(pytester)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    text = result.stdout.str()
+    assert "scorer 'closedqa' names no judge" in text
+    assert "judge_model in [tool.pytest-evals]" in text and "--evals-judge-model" in text
+    assert_no_plugin_traceback(text)
+    assert judge.requests == []
+
+
+def test_a_bad_default_judge_names_where_it_was_written(
+    pytester: pytest.Pytester, judge: FakeOpenAI
+) -> None:
+    pytester.makepyprojecttoml(_pyproject(judge.base_url, project='judge_model = "nowhere/x"'))
+    pytester.makefile(".eval.yaml", **{"evals/qa": MODEL_AND_JUDGE})
+    result, _ = _run(pytester)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    text = result.stdout.str()
+    assert "pyproject.toml" in text and "tool.pytest-evals.judge_model" in text
+    assert "unknown connection 'nowhere'" in text
+    result, _ = _run(pytester, "--evals-judge-model", "gone/x")
+    text = result.stdout.str()
+    assert "--evals-judge-model" in text and "unknown connection 'gone'" in text
+
+
+def test_a_judge_connections_missing_key_is_one_collection_error(
+    pytester: pytest.Pytester, judge: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("JUDGE_KEY", raising=False)
+    pytester.makepyprojecttoml(_pyproject(judge.base_url, extra='api_key_env = "JUDGE_KEY"'))
+    pytester.makefile(".eval.yaml", **{"evals/judged": CHOICES})
+    result, _ = _run(pytester)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    text = result.stdout.str()
+    assert text.count("needs an API key: set the environment variable JUDGE_KEY") == 1
+    assert judge.requests == []
+
+
+@pytest.mark.parametrize(
+    ("form", "expected"),
+    [
+        ("json_object", {"type": "json_object"}),
+        ("none", None),
+    ],
+)
+def test_structured_output_forms_of_a_connection(
+    pytester: pytest.Pytester, judge: FakeOpenAI, form: str, expected: dict[str, str] | None
+) -> None:
+    pytester.makepyprojecttoml(_pyproject(judge.base_url, extra=f'structured_output = "{form}"'))
+    pytester.makefile(".eval.yaml", **{"evals/judged": CHOICES})
+    result, _ = _run(pytester)
+    assert result.ret == pytest.ExitCode.OK
+    body = judge.requests[0]["body"]
+    if expected is None:
+        assert "response_format" not in body
+    else:
+        assert body["response_format"]["type"] == expected["type"]
+        assert body["response_format"]["schema"]["properties"]["choice"]["enum"] == ["A", "B", "C"]
+    system = body["messages"][0]["content"]
+    assert '"choice": <one of "A", "B", "C">' in system  # the prompt asks in every form
+
+
+def test_a_server_refusing_the_schema_form_is_an_error_naming_structured_output(
+    pytester: pytest.Pytester, judge: FakeOpenAI
+) -> None:
+    judge.fail_next(3, "500")
+    pytester.makepyprojecttoml(_pyproject(judge.base_url))
+    pytester.makefile(".eval.yaml", **{"evals/judged": CHOICES})
+    result, report = _run(pytester, "-p", "no:randomly")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    errors = [r["error"] for r in report["runs"][0]["result_items"] if r["status"] == "error"]
+    assert len(errors) == 3
+    assert all('structured_output = "json_object" or "none"' in e for e in errors)
+    assert all("connection 'judge'" in e for e in errors)
+    assert_no_plugin_traceback(result.stdout.str())
+
+
+def test_a_bad_structured_output_value_is_a_collection_error(
+    pytester: pytest.Pytester, judge: FakeOpenAI
+) -> None:
+    pytester.makepyprojecttoml(_pyproject(judge.base_url, extra='structured_output = "schema"'))
+    pytester.makefile(".eval.yaml", **{"evals/judged": CHOICES})
+    result, _ = _run(pytester)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    text = result.stdout.str()
+    assert "structured_output" in text and "did you mean 'json_schema'" in text
+
+
+GRADERS = """
+pass_rate: 0
+# A testing_criteria list written for the OpenAI Evals API, unchanged.
+scorers:
+  - type: label_model
+    name: sentiment
+    model: judge/grader-1
+    input:
+      - {role: developer, content: "Classify the sentiment of the text."}
+      - {type: message, role: user, content: "{{ sample.output_text }}"}
+    labels: [positive, neutral, negative]
+    passing_labels: [positive, neutral]
+  - type: score_model
+    name: quality
+    model: judge/grader-1
+    input:
+      - {role: user, content: "Rate {{ item.topic }}: {{ sample.output_text }}"}
+    range: [0, 10]
+    pass_threshold: 7
+    sampling_params: {temperature: 0.2, seed: 3, max_completions_tokens: 64, top_p: 0.9}
+threshold: 0.0
+cases:
+  - {id: happy, topic: x, output: 'JUDGE{"label": "positive", "score": 8}'}
+  - {id: sad, topic: x, output: 'JUDGE{"label": "negative", "score": 6}'}
+"""
+
+
+def test_openai_label_model_and_score_model_graders_run_unchanged(
+    pytester: pytest.Pytester, judge: FakeOpenAI
+) -> None:
+    pytester.makepyprojecttoml(_pyproject(judge.base_url))
+    pytester.makefile(".eval.yaml", **{"evals/graders": GRADERS})
+    result, report = _run(pytester)
+    assert_no_plugin_traceback(result.stdout.str())
+    records = {r["datapoint_id"]: r for r in report["runs"][0]["result_items"]}
+    happy = {s["name"]: s for s in records["happy"]["scores"]}
+    sad = {s["name"]: s for s in records["sad"]["scores"]}
+    assert (happy["sentiment"]["score"], happy["sentiment"]["passed"]) == (1.0, True)
+    assert (sad["sentiment"]["score"], sad["sentiment"]["passed"]) == (0.0, False)
+    assert happy["quality"]["score"] == pytest.approx(0.8) and happy["quality"]["passed"]
+    assert sad["quality"]["score"] == pytest.approx(0.6) and not sad["quality"]["passed"]
+    bodies = judge_requests(judge.requests)
+    label_body = next(b for b in bodies if "label" in str(b["response_format"]))
+    assert label_body["response_format"]["json_schema"]["schema"]["properties"]["label"][
+        "enum"
+    ] == ["positive", "neutral", "negative"]
+    assert [m["role"] for m in label_body["messages"]] == ["system", "developer", "user"]
+    score_body = next(b for b in bodies if b is not label_body)
+    assert score_body["temperature"] == 0.2 and score_body["seed"] == 3
+    assert score_body["max_tokens"] == 64 and score_body["top_p"] == 0.9
+    assert "Rate x: JUDGE" in score_body["messages"][-1]["content"]
+
+
+FACTUALITY = """
+pass_rate: 0
+scorers:
+  - type: factuality
+    model: judge/grader-1
+cases:
+  - {id: same, input: where is Paris?, expected: France, output: 'JUDGE{"choice": "C"}'}
+  - {id: subset, input: where is Paris?, expected: France, output: 'JUDGE{"choice": "A"}'}
+  - {id: wrong, input: where is Paris?, expected: France, output: 'JUDGE{"choice": "D"}'}
+"""
+
+CLOSEDQA = """
+pass_rate: 0
+scorers:
+  - type: closedqa
+    model: judge/grader-1
+    criteria: mentions the Seine
+cases:
+  - {id: met, input: where is Paris?, output: 'JUDGE{"choice": "Y"}'}
+  - {id: unmet, input: where is Paris?, output: 'JUDGE{"choice": "N"}'}
+  - {id: lettered, input: where is Paris?, output: 'JUDGE{"choice": "C"}'}
+"""
+
+
+def test_factuality_and_closedqa_presets(pytester: pytest.Pytester, judge: FakeOpenAI) -> None:
+    pytester.makepyprojecttoml(_pyproject(judge.base_url))
+    pytester.makefile(".eval.yaml", **{"evals/factual": FACTUALITY, "evals/closed": CLOSEDQA})
+    result, report = _run(pytester)
+    assert_no_plugin_traceback(result.stdout.str())
+    records = records_by_id(report)
+    scores = {k.split("/")[0] + "/" + k.rsplit("/", 1)[1]: r["score"] for k, r in records.items()}
+    assert scores["factual/same"] == 1.0
+    assert scores["factual/subset"] == 0.4
+    assert scores["factual/wrong"] == 0.0
+    assert scores["closed/met"] == 1.0 and scores["closed/unmet"] == 0.0
+    lettered = next(r for k, r in records.items() if k.endswith("/lettered"))
+    # A Y/N judge that answers with a letter gave no verdict: an error, never a 0.
+    assert lettered["status"] == "error"
+    assert "'C' is not one of the allowed labels (Y, N)" in lettered["error"]
+    bodies = judge_requests(judge.requests)
+    factual = next(b for b in bodies if "expert answer" in b["messages"][-1]["content"])
+    prompt = factual["messages"][-1]["content"]
+    assert "[Question]: where is Paris?" in prompt and "[Expert answer]: France" in prompt
+    closed = next(b for b in bodies if "[Criterion]" in b["messages"][-1]["content"])
+    assert "[Criterion]: mentions the Seine" in closed["messages"][-1]["content"]
+
+
+def test_factuality_needs_expected_on_every_datapoint(
+    pytester: pytest.Pytester, judge: FakeOpenAI
+) -> None:
+    pytester.makepyprojecttoml(_pyproject(judge.base_url))
+    spec = (
+        "scorers: [{type: factuality, model: judge/g}]\ncases:\n  - {id: a, input: q, output: x}\n"
+    )
+    pytester.makefile(".eval.yaml", **{"evals/f": spec})
+    result, _ = _run(pytester)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    text = result.stdout.str()
+    assert "datapoint 'a'" in text and "expected" in text
+
+
+RUBRIC = """
+pass_rate: 0
+scorers:
+  - type: rubric
+    model: judge/grader-1
+    criteria:
+      - {name: accuracy, points: 3, description: the facts are right}
+      - {name: brevity, points: 1, description: one sentence}
+cases:
+  - id: full
+    input: q
+    output: >-
+      JUDGE{"criteria": {"accuracy": {"points": 3, "reason": "right"},
+      "brevity": {"points": 1, "reason": "short"}}}
+  - id: half
+    input: q
+    output: >-
+      JUDGE{"criteria": {"accuracy": {"points": 1, "reason": "partly"},
+      "brevity": {"points": 1, "reason": "short"}}}
+  - id: over
+    input: q
+    output: >-
+      JUDGE{"criteria": {"accuracy": {"points": 5, "reason": "generous"},
+      "brevity": {"points": 1, "reason": "x"}}}
+"""
+
+
+def test_rubric_points_per_criterion_and_in_the_summary(
+    pytester: pytest.Pytester, judge: FakeOpenAI
+) -> None:
+    pytester.makepyprojecttoml(_pyproject(judge.base_url))
+    pytester.makefile(".eval.yaml", **{"evals/rubric": RUBRIC})
+    result, report = _run(pytester)
+    assert_no_plugin_traceback(result.stdout.str())
+    run = report["runs"][0]
+    records = {r["datapoint_id"]: r for r in run["result_items"]}
+    full = records["full"]["scores"][0]
+    assert full["score"] == 1.0
+    assert full["details"]["earned_points"] == 4 and full["details"]["possible_points"] == 4
+    assert full["details"]["percentage"] == 100.0
+    assert full["details"]["criteria"][0] == {
+        "name": "accuracy",
+        "points": 3.0,
+        "possible_points": 3.0,
+        "reason": "right",
+    }
+    half = records["half"]["scores"][0]
+    assert half["score"] == 0.5 and half["passed"] is True
+    assert records["over"]["status"] == "error"
+    assert "criterion 'accuracy' is awarded 5 points of 3" in records["over"]["error"]
+    summary = run["summary"]
+    assert summary["total_earned_points"] == 6 and summary["total_possible_points"] == 8
+    assert summary["overall_percentage"] == 75.0
+    schema = judge_requests(judge.requests)[0]["response_format"]["json_schema"]["schema"]
+    accuracy = schema["properties"]["criteria"]["properties"]["accuracy"]
+    assert accuracy["properties"]["points"] == {"type": "number", "minimum": 0, "maximum": 3.0}
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("{type: llm_judge, model: judge/g, prompt: x}", "needs 'choices'"),
+        ("{type: llm_judge, model: judge/g, choices: [A]}", "needs 'prompt'"),
+        (
+            "{type: llm_judge, model: judge/g, prompt: x, choices: [A, B], choice_scores: {A: 1}}",
+            "missing: B",
+        ),
+        ("{type: llm_judge, model: judge/g, prompt: x, range: [5, 1]}", "low < high"),
+        (
+            "{type: label_model, model: judge/g, input: [{role: user, content: x}], "
+            "labels: [a], passing_labels: [b]}",
+            "'passing_labels' names b",
+        ),
+        (
+            "{type: score_model, model: judge/g, input: [{role: user, content: x}], "
+            "pass_threshold: 3}",
+            "outside the range [0, 1]",
+        ),
+        (
+            "{type: rubric, model: judge/g, criteria: [{name: a, points: 0, description: d}]}",
+            "points",
+        ),
+        ("{type: llm_judge, model: nowhere/g, prompt: x, range: [0, 1]}", "unknown connection"),
+        (
+            "{type: llm_judge, model: judge/g, prompt: '{{ item.missing }}', range: [0, 1]}",
+            "missing",
+        ),
+    ],
+)
+def test_bad_judge_options_are_collection_errors(
+    pytester: pytest.Pytester, judge: FakeOpenAI, entry: str, message: str
+) -> None:
+    pytester.makepyprojecttoml(_pyproject(judge.base_url))
+    spec = f"scorers:\n  - {entry}\ncases:\n  - {{id: a, input: q, output: x}}\n"
+    pytester.makefile(".eval.yaml", **{"evals/bad": spec})
+    result, _ = _run(pytester)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    text = result.stdout.str()
+    assert message in text, text
+    assert "bad.eval.yaml" in text
+    assert_no_plugin_traceback(text)
+    assert judge.requests == []
