@@ -11,13 +11,14 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from .errors import EvalInputError
 from .scorers.base import ScorerConfigError, ScorerRegistry
 from .scorers.combine import BoundScorer, bind_scorers
+from .spec.context import ContextError, datapoint_context, read_documents
 from .spec.datasets import RawDatapoint, Selection, read_dataset
 from .spec.hints import did_you_mean
 from .spec.model import (
@@ -61,6 +62,7 @@ SPEC_KEYS = (
     "concurrency",
     "timeout_s",
     "retries",
+    "documents",
 )
 _DATASET_KEYS = ("path", "limit", "sample", "seed")
 _ROLES = ("system", "user", "assistant", "developer", "tool")
@@ -365,6 +367,36 @@ def _datapoints(reader: _SpecReader, *, needs_output: bool) -> tuple[Datapoint, 
     return tuple(datapoints)
 
 
+def _with_context(reader: _SpecReader, datapoints: tuple[Datapoint, ...]) -> tuple[Datapoint, ...]:
+    """Each datapoint with the texts it is judged against, files read now: a missing one is
+    this collection's error, not every datapoint's at run time."""
+    folder = reader.path.parent
+    documents: tuple[str, ...] = ()
+    if reader.data.get("documents") is not None:
+        try:
+            documents = read_documents(reader.data["documents"], folder)
+        except ContextError as exc:
+            raise reader.error(exc.message, *_key_path(exc.key)) from None
+    if not documents and not any(
+        "context" in d.data or "context_files" in d.data for d in datapoints
+    ):
+        return datapoints
+    with_context: list[Datapoint] = []
+    for datapoint in datapoints:
+        try:
+            context = datapoint_context(datapoint.data, folder, documents)
+        except ContextError as exc:
+            raise _at_datapoint(datapoint, exc.message, exc.key) from None
+        with_context.append(replace(datapoint, context=context))
+    return tuple(with_context)
+
+
+def _key_path(key: str) -> tuple[str | int, ...]:
+    """``documents[1]`` as the parts a line look-up takes."""
+    name, _, rest = key.partition("[")
+    return (name, int(rest.rstrip("]"))) if rest else (name,)
+
+
 def _check_schema(reader: _SpecReader, datapoints: Sequence[Datapoint]) -> Mapping[str, Any] | None:
     schema = reader.data.get("schema")
     if schema is None:
@@ -491,6 +523,16 @@ def _check_scorers(
             key_at = (*at, exc.key) if exc.key and at else at
             raise reader.error(str(exc), *key_at) from None
         scorer_type = registry.get(config.type)
+        if scorer_type.needs_context:
+            for datapoint in datapoints:
+                if not datapoint.context:
+                    raise _at_datapoint(
+                        datapoint,
+                        f"scorer '{config.name}' judges the output against the datapoint's "
+                        "context, which this datapoint lacks: give it 'context' (text or a "
+                        "list), 'context_files', or give the spec 'documents'",
+                        "context",
+                    )
         if scorer_type.needs_expected:
             for datapoint in datapoints:
                 if "expected" not in datapoint.data:
@@ -641,7 +683,9 @@ def load_spec(
     timeout_s = reader.number("timeout_s", integer=False, low=0.001)
     retries = reader.number("retries", integer=True, low=0)
 
-    datapoints = _datapoints(reader, needs_output=not models and target is None)
+    datapoints = _with_context(
+        reader, _datapoints(reader, needs_output=not models and target is None)
+    )
     schema = _check_schema(reader, datapoints)
     if models or target is not None:
         # A target may take the rendered prompt too (``prompt``, ``messages``): its

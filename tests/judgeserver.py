@@ -4,7 +4,9 @@ its verdict, so a test knows what every judge call answers.
 The text the judge is shown (any non-system message) carries a directive:
 
 - ``JUDGE{"choice": "B"}``: the judge answers that JSON object, with a ``reasoning``
-  added (``"reasoning": "as directed"``) unless the directive gives one;
+  added (``"reasoning": "as directed"``) unless the directive gives one. A list of labels
+  (``{"choice": ["supported", "relevant"]}``) answers each judge with the first label its
+  schema allows, so two judges of one datapoint can get different verdicts;
 - ``RAW:...`` up to the end of the line: the judge answers that text as it is;
 - nothing: the judge echoes the last user message (not a verdict).
 
@@ -34,9 +36,21 @@ def judge_answer(messages: list[dict[str, Any]], body: dict[str, Any]) -> str:
     start = text.find("JUDGE{")
     if start >= 0:
         verdict, _ = json.JSONDecoder().raw_decode(text, start + len("JUDGE"))
-        return json.dumps({"reasoning": "as directed", **verdict})
+        return json.dumps({"reasoning": "as directed", **_chosen(verdict, body)})
     user = [m for m in messages if m.get("role") == "user"]
     return str(user[-1].get("content", "")) if user else ""
+
+
+def _chosen(verdict: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    format_ = body.get("response_format") or {}
+    schema = (format_.get("json_schema") or {}).get("schema") or format_.get("schema") or {}
+    properties = schema.get("properties") or {}
+    chosen = dict(verdict)
+    for field, value in verdict.items():
+        allowed = (properties.get(field) or {}).get("enum")
+        if isinstance(value, list) and allowed:
+            chosen[field] = next((v for v in value if v in allowed), value[0])
+    return chosen
 
 
 def with_samples(

@@ -80,7 +80,10 @@ async def _score_all(
     return list(
         await asyncio.gather(
             *(
-                score_async(plan.scorers, ScoringContext(item, sample, models=engine))
+                score_async(
+                    plan.scorers,
+                    ScoringContext(item, sample, models=engine, context=plan.datapoint.context),
+                )
                 for sample in samples
             )
         )

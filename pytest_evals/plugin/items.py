@@ -406,7 +406,9 @@ class DatapointItem(pytest.Item):
             ) from None
         outcomes: list[Outcome] = []
         for sample, values in zip(self._samples, awaited, strict=True):
-            context = ScoringContext(item=self.datapoint.data, sample=sample)
+            context = ScoringContext(
+                item=self.datapoint.data, sample=sample, context=self.datapoint.context
+            )
             try:
                 outcomes.append(
                     score_sample(

@@ -38,6 +38,8 @@ def builtin_registry() -> ScorerRegistry:
         ("label_model", judges.label_model, False, ("input",)),
         ("score_model", judges.score_model, True, ("input",)),
         ("rubric", judges.rubric, True, ("prompt",)),
+        ("faithfulness", judges.faithfulness, False, ("prompt",)),
+        ("relevance", judges.relevance, False, ("prompt",)),
     ):
         registry.register(
             name,
@@ -47,5 +49,6 @@ def builtin_registry() -> ScorerRegistry:
             needs_expected=name == "factuality",
             model_options=("model",),
             default_judge=True,
+            needs_context=name == "faithfulness",
         )
     return registry

@@ -90,6 +90,8 @@ class ScoringContext:
     item: Mapping[str, Any]
     sample: Sample
     models: ModelClient | None = None
+    context: tuple[str, ...] = ()
+    """The texts the output is judged against (``Datapoint.context``)."""
 
     @property
     def output(self) -> str:
@@ -128,8 +130,9 @@ class ScorerType:
     ``model_options`` hold ``CONNECTION/MODEL`` references and ``import_options``
     ``"package.module:function"`` ones: both are resolved at collection, like a spec's own
     model and target, and reach the factory as a ``ModelRef`` and the imported callable.
-    ``default_judge`` types get the session's judge (``judge_model``,
-    ``--evals-judge-model``) as their ``model`` when the entry names none.
+    ``needs_context`` types judge the output against the datapoint's context (a
+    collection error where it has none). ``default_judge`` types get the session's judge
+    (``judge_model``, ``--evals-judge-model``) as their ``model`` when the entry names none.
     """
 
     name: str
@@ -140,6 +143,7 @@ class ScorerType:
     model_options: tuple[str, ...] = ()
     import_options: tuple[str, ...] = ()
     default_judge: bool = False
+    needs_context: bool = False
 
     @property
     def default_threshold(self) -> float:
@@ -163,6 +167,7 @@ class ScorerRegistry:
         model_options: Iterable[str] = (),
         import_options: Iterable[str] = (),
         default_judge: bool = False,
+        needs_context: bool = False,
     ) -> None:
         """Add a scorer type; a later registration under the same name replaces the earlier."""
         self._types[name] = ScorerType(
@@ -174,6 +179,7 @@ class ScorerRegistry:
             tuple(model_options),
             tuple(import_options),
             default_judge,
+            needs_context,
         )
 
     def __contains__(self, name: object) -> bool:

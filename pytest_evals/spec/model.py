@@ -67,6 +67,9 @@ class Datapoint:
     data: Mapping[str, Any]
     source: Path
     line: int | None = None
+    context: tuple[str, ...] = field(default=(), repr=False)
+    """The texts its output is judged against: its ``context``, the text of its
+    ``context_files``, the spec's ``documents``."""
 
     @property
     def input(self) -> Any:

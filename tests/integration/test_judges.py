@@ -548,3 +548,142 @@ def test_bad_judge_options_are_collection_errors(
     assert "bad.eval.yaml" in text
     assert_no_plugin_traceback(text)
     assert judge.requests == []
+
+
+FAITHFUL = """
+pass_rate: 0
+documents: [handbook.md]
+scorers:
+  - type: faithfulness
+    model: judge/grader-1
+  - type: relevance
+    model: judge/grader-1
+cases:
+  - id: inline
+    input: What does the refund policy say?
+    context: [Refunds take 14 days., Only unopened items.]
+    output: 'Refunds take 14 days. JUDGE{"choice": ["supported", "relevant"]}'
+  - id: files
+    input: What does the refund policy say?
+    context_files: [notes/refunds.txt]
+    output: 'It is 30 days. JUDGE{"choice": ["partly"]}'
+"""
+
+
+def test_faithfulness_is_judged_against_the_datapoints_context_and_documents(
+    pytester: pytest.Pytester, judge: FakeOpenAI
+) -> None:
+    pytester.makepyprojecttoml(_pyproject(judge.base_url))
+    pytester.makefile(".eval.yaml", **{"evals/faithful": FAITHFUL})
+    (pytester.path / "evals" / "handbook.md").write_text("# Handbook\nShipping is free.\n")
+    (pytester.path / "evals" / "notes").mkdir()
+    (pytester.path / "evals" / "notes" / "refunds.txt").write_text("Refunds: 14 days {{ x }}.\n")
+    result, report = _run(pytester)
+    assert_no_plugin_traceback(result.stdout.str())
+    records = {r["datapoint_id"]: r for r in report["runs"][0]["result_items"]}
+    inline = {s["name"]: s for s in records["inline"]["scores"]}
+    assert inline["faithfulness"]["score"] == 1.0 and inline["faithfulness"]["passed"]
+    files = {s["name"]: s for s in records["files"]["scores"]}
+    # "partly": half the score, and a miss for a binary judge.
+    assert files["faithfulness"]["score"] == 0.5 and not files["faithfulness"]["passed"]
+    bodies = judge_requests(judge.requests)
+    shown = [
+        b["messages"][-1]["content"] for b in bodies if "[Context]" in b["messages"][-1]["content"]
+    ]
+    inline_prompt = next(p for p in shown if "Refunds take 14 days. JUDGE" in p)
+    assert "Refunds take 14 days.\n\nOnly unopened items.\n\n# Handbook" in inline_prompt
+    files_prompt = next(p for p in shown if "It is 30 days" in p)
+    # A file's text is context, never a template: its braces reach the judge as written.
+    assert "Refunds: 14 days {{ x }}." in files_prompt and "Shipping is free." in files_prompt
+    relevance_prompts = [
+        b["messages"][-1]["content"]
+        for b in bodies
+        if "addresses the question" in b["messages"][-1]["content"]
+    ]
+    assert len(relevance_prompts) == 2
+    assert all("[Context]" not in p for p in relevance_prompts)
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (
+            "scorers: [{type: faithfulness, model: judge/g}]\n"
+            "cases:\n  - {id: bare, input: q, output: x}\n",
+            "datapoint 'bare'",
+        ),
+        (
+            "scorers: [{type: faithfulness, model: judge/g}]\n"
+            "cases:\n  - {id: gone, input: q, output: x, context_files: [missing.txt]}\n",
+            "no such file",
+        ),
+        (
+            "documents: [absent.md]\nscorers: [{type: faithfulness, model: judge/g}]\n"
+            "cases:\n  - {id: a, input: q, output: x}\n",
+            "absent.md",
+        ),
+        (
+            "scorers: [{type: faithfulness, model: judge/g}]\n"
+            "cases:\n  - {id: num, input: q, output: x, context: 12}\n",
+            "must be text or a list of texts",
+        ),
+    ],
+)
+def test_a_missing_or_bad_context_is_a_collection_error(
+    pytester: pytest.Pytester, judge: FakeOpenAI, spec: str, message: str
+) -> None:
+    pytester.makepyprojecttoml(_pyproject(judge.base_url))
+    pytester.makefile(".eval.yaml", **{"evals/ctx": spec})
+    result, _ = _run(pytester)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    text = result.stdout.str()
+    assert message in text, text
+    assert "ctx.eval.yaml" in text
+    assert_no_plugin_traceback(text)
+
+
+MINIMAL_PDF_TEXT = "Refunds take 14 days"
+
+
+def _minimal_pdf() -> bytes:
+    """A one-page PDF whose text is MINIMAL_PDF_TEXT, written by hand (no PDF writer
+    needed in the tests)."""
+    stream = f"BT /F1 12 Tf 72 712 Td ({MINIMAL_PDF_TEXT}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def test_a_pdf_document_is_read_with_the_pdf_extra(
+    pytester: pytest.Pytester, judge: FakeOpenAI
+) -> None:
+    pytest.importorskip("pypdf")
+    pytester.makepyprojecttoml(_pyproject(judge.base_url))
+    spec = (
+        "documents: [policy.pdf]\nscorers: [{type: faithfulness, model: judge/g}]\n"
+        'cases:\n  - {id: a, input: q, output: \'JUDGE{"choice": "supported"}\'}\n'
+    )
+    pytester.makefile(".eval.yaml", **{"evals/pdf": spec})
+    (pytester.path / "evals" / "policy.pdf").write_bytes(_minimal_pdf())
+    result, _ = _run(pytester)
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    [body] = judge_requests(judge.requests)
+    assert MINIMAL_PDF_TEXT in body["messages"][-1]["content"]

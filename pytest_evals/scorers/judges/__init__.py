@@ -2,6 +2,24 @@
 
 from __future__ import annotations
 
-from .llm import closedqa, factuality, label_model, llm_judge, rubric, score_model
+from .llm import (
+    closedqa,
+    factuality,
+    faithfulness,
+    label_model,
+    llm_judge,
+    relevance,
+    rubric,
+    score_model,
+)
 
-__all__ = ["closedqa", "factuality", "label_model", "llm_judge", "rubric", "score_model"]
+__all__ = [
+    "closedqa",
+    "factuality",
+    "faithfulness",
+    "label_model",
+    "llm_judge",
+    "relevance",
+    "rubric",
+    "score_model",
+]

@@ -33,6 +33,8 @@ from .verdicts import (
     labels_option,
 )
 
+CONTEXT_PLACEHOLDER = "{context}"
+"""Where a judge's prompt takes the datapoint's context (``faithfulness``)."""
 JUDGE_SEED = 0
 """Judges are seeded: an unseeded grader can flip its verdict between two runs."""
 _ROLES = ("system", "user", "assistant", "developer")
@@ -117,9 +119,19 @@ def _conversation(
     messages)."""
     system = {"role": "system", "content": f"{prompts.JUDGE_SYSTEM}\n\n{verdict.instruction()}"}
     if messages is not None:
-        rendered = [{"role": m["role"], "content": ctx.render(m["content"])} for m in messages]
+        rendered = [{"role": m["role"], "content": _filled(ctx, m["content"])} for m in messages]
         return [system, *rendered]
-    return [system, {"role": "user", "content": ctx.render(prompt or "")}]
+    return [system, {"role": "user", "content": _filled(ctx, prompt or "")}]
+
+
+def _filled(ctx: ScoringContext, template: str) -> str:
+    """The template rendered, ``{context}`` replaced by the datapoint's context. Rendered
+    part by part: the context's own text is never read as a template."""
+    parts = template.split(CONTEXT_PLACEHOLDER)
+    if len(parts) == 1:
+        return ctx.render(template)
+    context = "\n\n".join(ctx.context)
+    return context.join(ctx.render(part) for part in parts)
 
 
 async def _ask(
@@ -278,6 +290,19 @@ def closedqa(
     verdict = ChoiceVerdict(("Y", "N"))
     text = prompt.replace("{criteria}", criteria.strip())
     return _choice_judge(judge_model(model), text, None, verdict, {"Y": 1.0, "N": 0.0})
+
+
+def faithfulness(*, model: object = None, prompt: str = prompts.FAITHFULNESS) -> ScoreFunction:
+    """Is every claim of the output supported by the datapoint's context (``context``,
+    ``context_files``, the spec's ``documents``)? supported 1, partly 0.5, unsupported 0."""
+    verdict = ChoiceVerdict(tuple(prompts.FAITHFULNESS_SCORES))
+    return _choice_judge(judge_model(model), prompt, None, verdict, prompts.FAITHFULNESS_SCORES)
+
+
+def relevance(*, model: object = None, prompt: str = prompts.RELEVANCE) -> ScoreFunction:
+    """Does the output address ``item.input``? relevant 1, partly 0.5, irrelevant 0."""
+    verdict = ChoiceVerdict(tuple(prompts.RELEVANCE_SCORES))
+    return _choice_judge(judge_model(model), prompt, None, verdict, prompts.RELEVANCE_SCORES)
 
 
 def label_model(

@@ -41,3 +41,30 @@ Grade a submitted answer against a rubric.
 
 The rubric's criteria, each with the most points it can earn:
 {criteria}"""
+
+FAITHFULNESS = """\
+Check whether an answer is supported by the context it was meant to draw on.
+
+[Context]:
+{context}
+
+[Question]: {{ item.input }}
+[Answer]: {{ sample.output_text }}
+
+Is every claim the answer makes supported by the context? Choose "supported" if every claim
+is, "partly" if some claims are not, "unsupported" if the answer's main claims are not. Judge
+support only: an answer can be supported and incomplete."""
+
+FAITHFULNESS_SCORES = {"supported": 1.0, "partly": 0.5, "unsupported": 0.0}
+
+RELEVANCE = """\
+Check whether an answer addresses the question it was given.
+
+[Question]: {{ item.input }}
+[Answer]: {{ sample.output_text }}
+
+Does the answer address the question? Choose "relevant" if it answers it, "partly" if it
+answers only part of it or mostly talks about something else, "irrelevant" if it doesn't
+answer it. Judge relevance only, not whether the answer is correct."""
+
+RELEVANCE_SCORES = {"relevant": 1.0, "partly": 0.5, "irrelevant": 0.0}
