@@ -24,9 +24,11 @@ from .spec.hints import did_you_mean
 from .spec.model import (
     REPEAT_RULES,
     SCORER_COMMON_KEYS,
+    AtLeast,
     Datapoint,
     EvalSpec,
     ModelRef,
+    RepeatPass,
     ScorerConfig,
     default_name,
 )
@@ -367,6 +369,31 @@ def _datapoints(reader: _SpecReader, *, needs_output: bool) -> tuple[Datapoint, 
     return tuple(datapoints)
 
 
+def _repeat_pass(reader: _SpecReader, repeat: int) -> RepeatPass:
+    value = reader.data.get("repeat_pass", "all")
+    if isinstance(value, Mapping):
+        written = value.get("at_least")
+        if set(value) != {"at_least"} or number_problem(written, whole=True, minimum=1):
+            raise reader.error(
+                "must be all, any, majority or {at_least: K} with K a whole number >= 1",
+                "repeat_pass",
+            )
+        count = int(written)  # type: ignore[arg-type]
+        if count > repeat:
+            raise reader.error(
+                f"at_least {count} of {repeat} repeat(s) can never pass: raise 'repeat' or "
+                "lower at_least",
+                "repeat_pass",
+                "at_least",
+            )
+        return AtLeast(count)
+    for rule in REPEAT_RULES:
+        if value == rule:
+            return rule
+    hint = did_you_mean(str(value), REPEAT_RULES)
+    raise reader.error(f"must be one of all, any, majority or {{at_least: K}}{hint}", "repeat_pass")
+
+
 def _with_context(reader: _SpecReader, datapoints: tuple[Datapoint, ...]) -> tuple[Datapoint, ...]:
     """Each datapoint with the texts it is judged against, files read now: a missing one is
     this collection's error, not every datapoint's at run time."""
@@ -675,10 +702,7 @@ def load_spec(
     threshold = reader.number("threshold", integer=False, low=0.0, high=1.0)
     pass_rate = reader.number("pass_rate", integer=False, low=0.0, high=1.0)
     repeat = reader.number("repeat", integer=True, low=1)
-    repeat_pass = reader.data.get("repeat_pass", "all")
-    if repeat_pass not in REPEAT_RULES:
-        hint = did_you_mean(str(repeat_pass), REPEAT_RULES)
-        raise reader.error(f"must be one of all, any, majority{hint}", "repeat_pass")
+    repeat_pass = _repeat_pass(reader, repeat or 1)
     concurrency = reader.number("concurrency", integer=True, low=1)
     timeout_s = reader.number("timeout_s", integer=False, low=0.001)
     retries = reader.number("retries", integer=True, low=0)

@@ -29,7 +29,7 @@ from ..scorers.failures import error_text, quality_failure_text
 from ..scorers.outcome import RecordContext, completed_record, error_record
 from ..spec.connections import Connection, missing_key_message
 from ..spec.connections_loader import parse_model_ref
-from ..spec.model import Datapoint, EvalSpec, ModelRef
+from ..spec.model import AtLeast, Datapoint, EvalSpec, ModelRef
 from ..spec.references import (
     Target,
     UnresolvedReference,
@@ -215,10 +215,24 @@ class EvalSpecFile(pytest.File):
             for model in models
         }
         judged_only = tuple({c.name: c for c in judges}.values())
+        settings = self._state().settings
+        rule = spec.repeat_pass
+        if (
+            isinstance(rule, AtLeast)
+            and settings.repeat is not None
+            and rule.count > settings.repeat
+            and any(not d.has_output for d in spec.datapoints)
+        ):
+            raise self._fail(
+                EvalInputError(
+                    f"repeat_pass at_least {rule.count} of {settings.repeat} repeat(s) can "
+                    "never pass: --evals-repeat is lower than the eval's at_least",
+                    key="--evals-repeat",
+                )
+            )
         model_parts = _model_id_parts(models)
         matrix = spec.model_matrix and not self._overridden(spec)
         seen: dict[str, str] = {}
-        settings = self._state().settings
         for position, datapoint in enumerate(spec.datapoints):
             choices: Sequence[ModelRef | None] = models or [None]
             for model in choices:

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import BudgetExceeded, user_traceback
 from ..records import CallSpend, Sample, ScoreResult
-from ..spec.model import ModelRef, RepeatPass, ScorerConfig
+from ..spec.model import AtLeast, ModelRef, RepeatPass, ScorerConfig
 from ..spec.references import is_async
 from ..spec.templates import TemplateError
 from ..values import number_problem
@@ -247,7 +247,10 @@ def score_sample(
 
 
 def repeats_pass(passes: int, repeats: int, rule: RepeatPass) -> bool:
-    """Whether ``passes`` of ``repeats`` pass by ``rule`` (``majority``: more than half)."""
+    """Whether ``passes`` of ``repeats`` pass by ``rule`` (``majority``: more than half;
+    ``at_least``: that many)."""
+    if isinstance(rule, AtLeast):
+        return passes >= rule.count
     if rule == "all":
         return passes == repeats
     if rule == "any":

@@ -8,8 +8,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-RepeatPass = Literal["all", "any", "majority"]
-REPEAT_RULES: tuple[RepeatPass, ...] = ("all", "any", "majority")
+RepeatRule = Literal["all", "any", "majority"]
+REPEAT_RULES: tuple[RepeatRule, ...] = ("all", "any", "majority")
+
+
+@dataclass(frozen=True)
+class AtLeast:
+    """``repeat_pass: {at_least: K}``: a datapoint passes when K of its repeats pass."""
+
+    count: int
+
+    def to_data(self) -> dict[str, int]:
+        return {"at_least": self.count}
+
+
+RepeatPass = RepeatRule | AtLeast
 SPEC_SUFFIXES = (".eval.yaml", ".eval.yml")
 # Keys every ``scorers:`` entry may carry besides its type's own options.
 SCORER_COMMON_KEYS = ("type", "name", "weight", "threshold")
@@ -131,7 +144,9 @@ class EvalSpec:
             "threshold": self.threshold,
             "pass_rate": self.pass_rate,
             "repeat": self.repeat,
-            "repeat_pass": self.repeat_pass,
+            "repeat_pass": self.repeat_pass.to_data()
+            if isinstance(self.repeat_pass, AtLeast)
+            else self.repeat_pass,
             "concurrency": self.concurrency,
             "timeout_s": self.timeout_s,
             "retries": self.retries,

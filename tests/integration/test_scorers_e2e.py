@@ -186,6 +186,47 @@ cases:
     assert "repeats" not in load_json(pytester.path / "out.json")["runs"][0]["result_items"][0]
 
 
+@pytest.mark.parametrize(("at_least", "passes"), [(2, True), (3, False)])
+def test_repeat_pass_at_least_k(pytester: pytest.Pytester, at_least: int, passes: bool) -> None:
+    pytester.makepyfile(
+        **{
+            "evals/flaky": """
+import itertools
+_counter = itertools.count()
+
+def answer(item):
+    return "yes" if next(_counter) % 2 == 0 else "no"
+"""
+        }
+    )
+    spec = f"""
+target: flaky:answer
+repeat: 4
+repeat_pass: {{at_least: {at_least}}}
+cases:
+  - {{id: coin, input: q, expected: "yes"}}
+"""
+    pytester.makefile(".eval.yaml", **{"evals/repeat": spec})
+    result = pytester.runpytest("--evals", "evals", "--evals-json", "out.json")
+    result.assert_outcomes(passed=1 if passes else 0, failed=0 if passes else 1)
+    run = load_json(pytester.path / "out.json")["runs"][0]
+    assert run["config"]["repeat_pass"] == {"at_least": at_least}
+    record = run["result_items"][0]
+    assert record["passed"] is passes and record["flaky"] is True
+    result = pytester.runpytest("--evals", "evals", "--evals-repeat", "1")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines([f"*at_least {at_least} of 1 repeat(s) can never pass*"])
+
+
+@pytest.mark.parametrize("written", ["{at_least: 0}", "{at_least: 5}", "{at_most: 2}", "mostly"])
+def test_a_bad_repeat_pass_is_a_collection_error(pytester: pytest.Pytester, written: str) -> None:
+    spec = f"repeat: 4\nrepeat_pass: {written}\ncases:\n  - {{id: a, output: x, expected: x}}\n"
+    pytester.makefile(".eval.yaml", **{"evals/bad": spec})
+    result = pytester.runpytest("--evals", "evals")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["*bad.eval.yaml:2*repeat_pass*"])
+
+
 def test_a_template_reading_what_the_output_lacks_is_a_miss_not_an_error(
     pytester: pytest.Pytester,
 ) -> None:
