@@ -687,3 +687,37 @@ def test_a_pdf_document_is_read_with_the_pdf_extra(
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     [body] = judge_requests(judge.requests)
     assert MINIMAL_PDF_TEXT in body["messages"][-1]["content"]
+
+
+OPENAI_PYTHON = """
+pass_rate: 0
+scorers:
+  - type: python
+    name: length
+    pass_threshold: 0.5
+    source: |
+      def grade(sample, item) -> float:
+          wanted = item["reference_answer"]
+          return 1.0 if sample["output_text"].strip() == wanted else 0.25
+  - type: python
+    name: fields
+    source: |
+      def grade(sample, item):
+          return 1.0 if (sample["output_json"] or {}).get("city") == item["reference_answer"] else 0.0
+cases:
+  - {id: right, reference_answer: Paris, output: Paris}
+  - {id: json, reference_answer: Paris, output: '{"city": "Paris"}'}
+"""
+
+
+def test_openai_python_graders_run_unchanged(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".eval.yaml", **{"evals/py": OPENAI_PYTHON})
+    result, report = _run(pytester)
+    assert_no_plugin_traceback(result.stdout.str())
+    records = {r["datapoint_id"]: r for r in report["runs"][0]["result_items"]}
+    right = {s["name"]: s for s in records["right"]["scores"]}
+    assert (right["length"]["score"], right["length"]["passed"]) == (1.0, True)
+    assert right["fields"]["score"] == 0.0
+    as_json = {s["name"]: s for s in records["json"]["scores"]}
+    assert (as_json["length"]["score"], as_json["length"]["passed"]) == (0.25, False)
+    assert as_json["fields"]["score"] == 1.0
