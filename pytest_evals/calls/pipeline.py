@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import BudgetExceeded, CallCancelled, SampleError
 from ..records import Sample
@@ -77,17 +78,15 @@ async def _score_all(
     plan: DatapointPlan, samples: Sequence[Sample], engine: Engine
 ) -> list[AsyncValues]:
     item = plan.datapoint.data
-    return list(
-        await asyncio.gather(
-            *(
-                score_async(
-                    plan.scorers,
-                    ScoringContext(item, sample, models=engine, context=plan.datapoint.context),
-                )
-                for sample in samples
-            )
-        )
-    )
+
+    def scored(sample: Sample) -> Coroutine[Any, Any, AsyncValues]:
+        context = ScoringContext(item, sample, models=engine, context=plan.datapoint.context)
+        return score_async(plan.scorers, context)
+
+    if len(samples) == 1:
+        # In this task itself, for the budget stop's sake (see score_async).
+        return [await scored(samples[0])]
+    return list(await asyncio.gather(*(scored(sample) for sample in samples)))
 
 
 async def _produce_all(plan: DatapointPlan, engine: Engine) -> list[Sample]:

@@ -164,6 +164,11 @@ async def score_async(scorers: Sequence[BoundScorer], ctx: ScoringContext) -> As
         return AsyncScore(value, None if metered is None else CallSpend.of(metered.samples))
 
     positions = [i for i, s in enumerate(scorers) if s.is_async]
+    if len(positions) == 1:
+        # In this task itself: a budget stop cancels every task but the one whose call
+        # reached the budget, and that call's verdict is kept (a gather's child would
+        # survive it, but not the datapoint's task awaiting the gather).
+        return {positions[0]: await one(scorers[positions[0]])}
     values = await asyncio.gather(*(one(scorers[i]) for i in positions))
     return dict(zip(positions, values, strict=True))
 

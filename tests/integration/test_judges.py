@@ -703,7 +703,8 @@ scorers:
     name: fields
     source: |
       def grade(sample, item):
-          return 1.0 if (sample["output_json"] or {}).get("city") == item["reference_answer"] else 0.0
+          city = (sample["output_json"] or {}).get("city")
+          return 1.0 if city == item["reference_answer"] else 0.0
 cases:
   - {id: right, reference_answer: Paris, output: Paris}
   - {id: json, reference_answer: Paris, output: '{"city": "Paris"}'}
@@ -721,3 +722,21 @@ def test_openai_python_graders_run_unchanged(pytester: pytest.Pytester) -> None:
     as_json = {s["name"]: s for s in records["json"]["scores"]}
     assert (as_json["length"]["score"], as_json["length"]["passed"]) == (0.25, False)
     assert as_json["fields"]["score"] == 1.0
+
+
+@pytest.mark.distributed
+def test_the_budget_counts_judge_calls(
+    pytester: pytest.Pytester, judge: FakeOpenAI, mode: list[str]
+) -> None:
+    # Each judge call costs a few cents at these prices; the samples are given (free).
+    cases = "".join(f'  - {{id: d{i}, output: \'JUDGE{{"choice": "A"}}\'}}\n' for i in range(20))
+    spec = CHOICES.split("cases:")[0] + "concurrency: 1\ncases:\n" + cases
+    pytester.makepyprojecttoml(_pyproject(judge.base_url, extra="max_concurrency = 1"))
+    pytester.makefile(".eval.yaml", **{"evals/judged": spec})
+    result, report = _run(pytester, "--evals-cache", "off", "--evals-max-cost", "0.1", *mode)
+    assert result.ret == pytest.ExitCode.INTERRUPTED, result.stdout.str()
+    result.stdout.fnmatch_lines(["*--evals-max-cost 0.1 reached*"])
+    run = report["runs"][0]
+    assert run["status"] == "cancelled"
+    assert len(judge.requests) < 20
+    assert run["summary"]["judge_cost"] >= 0.1
