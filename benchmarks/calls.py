@@ -4,6 +4,7 @@ CPU and peak RSS of ``pytest --evals``, and the ratio to the ideal.
     python -m benchmarks.calls                        # N=1000, 100 ms, concurrency 32
     python -m benchmarks.calls --xdist 2              # and under pytest-xdist -n 2: compared
     python -m benchmarks.calls --grade-only 100000    # peak RSS of 100,000 given outputs
+    python -m benchmarks.calls --judge                # and an llm_judge call per datapoint
     python -m benchmarks.calls --against ../old/venv/bin/python   # before/after a change
 
 Each command runs ``--repeat`` times (3) and shows medians; with ``--xdist`` the serial and
@@ -12,7 +13,10 @@ interpreter (a virtualenv with another checkout installed, say today's main): it
 alternate with this one's, and the ratio this / against is printed.
 
 ideal = start-up + N x latency / concurrency, where start-up is the wall time of the same
-command with ``--collect-only`` (interpreter, plugins, collection of N datapoints).
+command with ``--collect-only`` (interpreter, plugins, collection of N datapoints). With
+``--judge`` each datapoint also has a judge call at the same latency on the same connection:
+ideal = start-up + N x (model + judge latency) / concurrency, reached only when judges
+overlap with samples.
 
 The server is ``../shared/bench/fake_openai.py`` when present (``--server`` names another
 copy); otherwise the test suite's ``tests/fakeserver.py``, which is slower.
@@ -41,6 +45,15 @@ prompt: "{{ item.question }}"
 pass_rate: 0.0
 dataset: data.jsonl
 """
+JUDGE_SCORERS = """\
+scorers:
+  - exact_match
+  - type: llm_judge
+    model: {connection: bench, name: judge}
+    prompt: "{{ sample.output_text }}"
+    choices: [A, B]
+    choice_scores: {A: 1, B: 0}
+"""
 GRADED_SPEC = """\
 name: graded
 pass_rate: 0.0
@@ -56,7 +69,7 @@ timeout_s = 30
 """
 
 
-def write_project(folder: Path, count: int, *, graded: bool) -> Path:
+def write_project(folder: Path, count: int, *, graded: bool, judge: bool = False) -> Path:
     evals = folder / "evals"
     evals.mkdir(parents=True)
     answers = folder / "answers.jsonl"
@@ -70,7 +83,12 @@ def write_project(folder: Path, count: int, *, graded: bool) -> Path:
                 row["output"] = expected
             data.write(json.dumps(row) + "\n")
             table.write(json.dumps({"prompt": question, "answer": expected}) + "\n")
-    (evals / "bench.eval.yaml").write_text(GRADED_SPEC if graded else SPEC)
+            if judge:
+                # The judge is shown the model's answer and gives its verdict.
+                verdict = json.dumps({"reasoning": "it names the city", "choice": "A"})
+                table.write(json.dumps({"prompt": expected, "answer": verdict}) + "\n")
+    spec = GRADED_SPEC if graded else SPEC
+    (evals / "bench.eval.yaml").write_text(spec + (JUDGE_SCORERS if judge else ""))
     return answers
 
 
@@ -141,6 +159,10 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--repeat", type=int, default=3, help="runs of each; medians shown")
     parser.add_argument("--grade-only", type=int, default=0, metavar="N")
+    parser.add_argument(
+        "--judge", action="store_true",
+        help="an llm_judge call per datapoint besides the model's, at the same latency",
+    )  # fmt: skip
     parser.add_argument("--server", type=Path, default=DEFAULT_SERVER)
     parser.add_argument(
         "--against", type=Path, metavar="PYTHON",
@@ -163,7 +185,7 @@ def main() -> None:
     server = None
     results: dict[str, list[tuple[float, float, int]]] = {mode: [] for mode in modes}
     try:
-        answers = write_project(folder, count, graded=graded)
+        answers = write_project(folder, count, graded=graded, judge=args.judge)
         base_url = "http://127.0.0.1:9/v1"
         if not graded:
             server, base_url = start_server(script, answers, args.latency_ms, folder)
@@ -192,12 +214,15 @@ def main() -> None:
         f"datapoints: {count}, latency {args.latency_ms:g} ms, concurrency {args.concurrency} "
         f"per process, {repeat} run(s) of each"
     )
-    ideal = startup + count * args.latency_ms / 1000 / args.concurrency
+    calls_per_datapoint = 2 if args.judge else 1
+    ideal = startup + count * calls_per_datapoint * args.latency_ms / 1000 / args.concurrency
     print(f"start-up (--collect-only): {startup:.2f} s   ideal: {ideal:.2f} s")
     serial = median_wall(results["no xdist"])
     for mode in modes:
         print(describe(mode, results[mode]))
     print(f"ratio to ideal (no xdist): {serial / ideal:.2f}x (target <= 1.3x)")
+    if args.judge:
+        print("(a judge call per datapoint: the ideal counts both calls at the latency)")
     if args.xdist:
         xdist = median_wall(results[f"-n {args.xdist}"])
         print(f"-n {args.xdist} / no xdist: {xdist / serial:.2f}x (target <= 1.0x: no slower)")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import budget, code, judges, structured, text
+from . import budget, code, judges, similarity, structured, text
 from .base import ModelClient, ScorerConfigError, ScorerRegistry, ScoringContext, Verdict
 
 __all__ = [
@@ -30,6 +30,11 @@ def builtin_registry() -> ScorerRegistry:
     registry.register("latency", budget.latency)
     registry.register("cost", budget.cost)
     registry.register("none", budget.none)
+    compared = ("input", "reference")
+    registry.register("similarity", similarity.similarity, graded=True, template_options=compared)
+    registry.register(
+        "text_similarity", similarity.text_similarity, graded=True, template_options=compared
+    )
     # Judges call the model their `model` names, else the session's judge.
     for name, factory, graded, templates in (
         ("llm_judge", judges.llm_judge, True, ("prompt", "messages")),

@@ -277,3 +277,31 @@ def test_a_scorer_returning_what_no_report_can_hold_errors_its_datapoint(
     assert_no_plugin_traceback(result.stdout.str())
     (record,) = load_json(pytester.path / "out.json")["runs"][0]["result_items"]
     assert record["status"] == "error"
+
+
+def test_text_similarity_and_similarity_end_to_end(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("rapidfuzz")
+    pytest.importorskip("rouge_score")
+    spec = """
+scorers:
+  - type: text_similarity
+    name: close
+    input: "{{ sample.output_text }}"
+    reference: "{{ item.reference_answer }}"
+    evaluation_metric: fuzzy_match
+    pass_threshold: 0.8
+  - {type: similarity, metric: rouge_l, reference: "{{ item.reference_answer }}"}
+cases:
+  - {id: near, reference_answer: The capital is Paris., output: The capital is Paris}
+  - {id: far, reference_answer: The capital is Paris., output: Lyon}
+"""
+    pytester.makefile(".eval.yaml", **{"evals/sim": spec})
+    result = pytester.runpytest("--evals", "evals", "--evals-json", "out.json")
+    result.assert_outcomes(passed=1, failed=1)
+    records = {
+        r["datapoint_id"]: {s["name"]: s for s in r["scores"]}
+        for r in load_json(pytester.path / "out.json")["runs"][0]["result_items"]
+    }
+    assert records["near"]["close"]["passed"] and records["near"]["close"]["score"] > 0.9
+    assert records["near"]["similarity"]["score"] == pytest.approx(1.0)
+    assert not records["far"]["close"]["passed"]

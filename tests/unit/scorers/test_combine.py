@@ -75,14 +75,35 @@ def test_builtin_registry_types_and_flags() -> None:
             "label_model",
             "score_model",
             "rubric",
+            "faithfulness",
+            "relevance",
+            "similarity",
+            "text_similarity",
         ]
     )
     needs = {n for n in registry.names() if registry.get(n).needs_expected}
     assert needs == {"exact_match", "contains", "icontains", "numeric", "factuality"}
     graded = {n for n in registry.names() if registry.get(n).graded}
-    assert graded == {"llm_judge", "factuality", "score_model", "rubric"}
+    assert graded == {
+        "llm_judge",
+        "factuality",
+        "score_model",
+        "rubric",
+        "similarity",
+        "text_similarity",
+    }
     judges = {n for n in registry.names() if registry.get(n).default_judge}
-    assert judges == {"llm_judge", "factuality", "closedqa", "label_model", "score_model", "rubric"}
+    assert judges == {
+        "llm_judge",
+        "factuality",
+        "closedqa",
+        "label_model",
+        "score_model",
+        "rubric",
+        "faithfulness",
+        "relevance",
+    }
+    assert {n for n in registry.names() if registry.get(n).needs_context} == {"faithfulness"}
     assert registry.get("label_model").template_options == ("input",)
     assert registry.get("string_check").template_options == ("input", "reference")
     assert registry.get("regex").template_options == ()
