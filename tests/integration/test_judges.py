@@ -740,3 +740,17 @@ def test_the_budget_counts_judge_calls(
     assert run["status"] == "cancelled"
     assert len(judge.requests) < 20
     assert run["summary"]["judge_cost"] >= 0.1
+
+
+def test_a_slow_judge_times_out_into_an_error_and_the_run_goes_on(
+    pytester: pytest.Pytester,
+) -> None:
+    with FakeOpenAI(answer=judge_answer, latency_s=1.0) as slow:
+        pytester.makepyprojecttoml(_pyproject(slow.base_url, extra="timeout_s = 0.2"))
+        pytester.makefile(".eval.yaml", **{"evals/judged": CHOICES})
+        result, report = _run(pytester, "--evals-cache", "off")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert_no_plugin_traceback(result.stdout.str())
+    run = report["runs"][0]
+    assert run["status"] == "failed"  # every datapoint errored
+    assert all("timed out" in r["error"] for r in run["result_items"]), run["result_items"]
