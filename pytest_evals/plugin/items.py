@@ -430,8 +430,7 @@ class DatapointItem(pytest.Item):
                     )
                 )
             except ScorerCrash as crash:
-                message = f"scorer '{crash.scorer_name}' raised:\n{crash.traceback_text}"
-                raise EvalScorerError(self._error(message, self._samples)) from None
+                raise EvalScorerError(self._error(str(crash), self._samples)) from None
         record = self._keep(
             completed_record(
                 self._context, self.datapoint, self._samples, outcomes, self.spec.repeat_pass

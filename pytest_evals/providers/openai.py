@@ -11,8 +11,16 @@ from .base import ChatRequest, ChatResponse, ProviderError
 from .http import JSONClient, JSONProvider, invalid_body, optional_int
 from .transport import TransportOptions
 
-# Statuses with which servers refuse a response_format they don't take (llama.cpp's: 500).
-_REFUSALS = frozenset({400, 422, 500, 501})
+
+def _refuses_the_form(exc: ProviderError) -> bool:
+    """Whether an error reads like a server refusing the ``response_format`` it was sent:
+    llama.cpp's servers answer 500 to OpenAI's form; others say which field they reject."""
+    if exc.status in (500, 501):
+        return True
+    text = exc.message.lower()
+    return exc.status in (400, 422) and any(
+        word in text for word in ("response_format", "json_schema", "json_object", "schema")
+    )
 
 
 def response_format_for(
@@ -98,7 +106,7 @@ class OpenAIProvider(JSONProvider):
             return await super().complete(request, timeout_s=timeout_s)
         except ProviderError as exc:
             form = self._structured_output
-            if request.json_schema is None or form == "none" or exc.status not in _REFUSALS:
+            if request.json_schema is None or form == "none" or not _refuses_the_form(exc):
                 raise
             others = " or ".join(f'"{f}"' for f in STRUCTURED_OUTPUT_FORMS if f != form)
             raise ProviderError(

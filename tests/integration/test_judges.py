@@ -754,3 +754,26 @@ def test_a_slow_judge_times_out_into_an_error_and_the_run_goes_on(
     run = report["runs"][0]
     assert run["status"] == "failed"  # every datapoint errored
     assert all("timed out" in r["error"] for r in run["result_items"]), run["result_items"]
+
+
+def test_a_failed_judge_call_is_an_explained_error_without_the_schema_hint(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JUDGE_KEY", "sk-wrong-key-0123456789")
+    with FakeOpenAI(answer=judge_answer, require_key="sk-right-key-0123456789") as server:
+        pytester.makepyprojecttoml(_pyproject(server.base_url, extra='api_key_env = "JUDGE_KEY"'))
+        pytester.makefile(".eval.yaml", **{"evals/judged": CHOICES})
+        result, report = _run(pytester, "--evals-cache", "off")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    text = result.stdout.str()
+    assert_no_plugin_traceback(text)
+    assert "sk-wrong-key" not in text
+    errors = [r["error"] for r in report["runs"][0]["result_items"]]
+    assert all(
+        e.startswith(
+            "scorer 'helpful': no verdict: the call to judge/grader-1 failed after 1 attempt: "
+            "HTTP 401"
+        )
+        for e in errors
+    ), errors
+    assert not any("structured_output" in e for e in errors)

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
+from ...errors import BudgetExceeded, CallCancelled, SampleError
 from ...spec.model import ModelRef
 from ..base import (
     ScoreFunction,
@@ -139,7 +140,12 @@ async def _ask(
 ) -> str:
     if ctx.models is None:
         raise ScorerFailure("a judge scorer needs the call engine, which this context lacks")
-    answer = await ctx.models.chat(model, chat, json_schema=verdict.schema())
+    try:
+        answer = await ctx.models.chat(model, chat, json_schema=verdict.schema())
+    except (BudgetExceeded, CallCancelled):
+        raise  # the session's stop, not this judge's failure
+    except SampleError as exc:
+        raise ScorerFailure(f"no verdict: {exc}") from None
     return answer.output_text
 
 
