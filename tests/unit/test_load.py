@@ -193,6 +193,7 @@ def test_every_spec_key_is_known() -> None:
         "name", "description", "metadata", "tags", "cases", "dataset", "schema", "model",
         "models", "target", "system_prompt", "prompt", "messages", "scorers", "threshold",
         "pass_rate", "repeat", "repeat_pass", "concurrency", "timeout_s", "retries",
+        "documents",
     }  # fmt: skip
     assert set(SPEC_KEYS) == documented
 
@@ -881,7 +882,11 @@ def test_scorers_must_be_a_non_empty_list(tmp_path: Path, scorers: str) -> None:
         ("repeat", "2.0", "must be a whole number"),
         ("repeat", "'3'", "must be a whole number"),
         ("repeat_pass", "most", "must be one of all, any, majority"),
-        ("repeat_pass", "majorty", "must be one of all, any, majority; did you mean 'majority'?"),
+        (
+            "repeat_pass",
+            "majorty",
+            "must be one of all, any, majority or {at_least: K}; did you mean 'majority'?",
+        ),
         ("concurrency", "0", "must be at least 1, got 0"),
         ("concurrency", "1.5", "must be a whole number"),
         ("timeout_s", "0", "must be at least 0.001, got 0"),

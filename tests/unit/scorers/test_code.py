@@ -172,8 +172,14 @@ def test_source_syntax_error_names_the_line() -> None:
 
 def test_source_without_score_function() -> None:
     with pytest.raises(ScorerConfigError, match=r"must define a function score") as info:
-        python(source="def grade(item, output, expected):\n    return True\n")
+        python(source="def check(item, output, expected):\n    return True\n")
     assert info.value.key == "source"
+    assert "or OpenAI's grade(sample, item)" in str(info.value)
+
+
+def test_a_grade_function_takes_openais_two_arguments() -> None:
+    with pytest.raises(ScorerConfigError, match=r"grade in source must accept \(sample, item\)"):
+        python(source="def grade(item, output, expected):\n    return True\n")
 
 
 def test_source_that_fails_when_run() -> None:
