@@ -55,6 +55,8 @@ class Services:
         self._engine: CallEngine | None = None
         self._stores: dict[str, ResponseCache | None] = {}
         self._secrets: tuple[str, ...] | None = None
+        self._judge: tuple[ModelRef | None] | None = None
+        """The default judge once read (a tuple: None is a valid answer)."""
 
     def providers(self) -> ProviderRegistry:
         if self._providers is None:
@@ -76,7 +78,12 @@ class Services:
     def default_judge(self) -> ModelRef | None:
         """The judge of judge scorers that name none: ``--evals-judge-model``, else
         ``judge_model`` in ``[tool.pytest-evals]``; EvalInputError naming where it was
-        written when it names no usable model."""
+        written when it names no usable model. Read once: every spec file asks."""
+        if self._judge is None:
+            self._judge = (self._read_default_judge(),)
+        return self._judge[0]
+
+    def _read_default_judge(self) -> ModelRef | None:
         flag = self.settings.judge_model
         if flag is not None:
             try:
