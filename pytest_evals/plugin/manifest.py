@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..reporting import write_json_atomic
+from ..spec.model import ModelRef
 from ..wire import RunMeta
 from .items import DatapointItem
 
@@ -139,18 +140,30 @@ def _planned_run(
     # A result stays valid while neither its datapoint nor what produced and judged it
     # changes: the eval's configuration, its scorers, the model and its parameters, the
     # repeats (--evals-repeat included).
+    # The judges count as resolved (a default judge is in no scorer's options), and a
+    # datapoint's context as read from its files.
     ref = first.model
     parameters = None if ref is None else [ref.temperature, ref.max_tokens, ref.seed, ref.params]
-    base = json.dumps(
-        [model, parameters, first.plan.repeat, meta["config"], meta["scorers"]],
-        sort_keys=True,
-        default=str,
-    ).encode()
+    judged = [_model_parts(m) for s in first.plan.scorers for m in s.models]
+    written = [model, parameters, first.plan.repeat, meta["config"], meta["scorers"]]
+    base = json.dumps([*written, judged] if judged else written, sort_keys=True, default=str)
     datapoints = {
-        datapoint.id: (position, _fingerprint(base, datapoint.data) if fingerprints else "")
+        datapoint.id: (
+            position,
+            _fingerprint(
+                base.encode(),
+                [datapoint.data, list(datapoint.context)] if datapoint.context else datapoint.data,
+            )
+            if fingerprints
+            else "",
+        )
         for position, datapoint in enumerate(first.spec.datapoints)
     }
     return PlannedRun(meta, key, datapoints, frozenset(m.datapoint.id for m in members))
+
+
+def _model_parts(ref: ModelRef) -> list[Any]:
+    return [ref.label, ref.temperature, ref.max_tokens, ref.seed, ref.params]
 
 
 def _fingerprint(base: bytes, data: Any) -> str:

@@ -777,3 +777,18 @@ def test_a_failed_judge_call_is_an_explained_error_without_the_schema_hint(
         for e in errors
     ), errors
     assert not any("structured_output" in e for e in errors)
+
+
+def test_lf_keeps_judged_results_only_while_the_judge_is_the_same(
+    pytester: pytest.Pytester, judge: FakeOpenAI
+) -> None:
+    spec = CHOICES.replace("    model: judge/grader-1\n", "")
+    pytester.makepyprojecttoml(_pyproject(judge.base_url, project='judge_model = "judge/one"'))
+    pytester.makefile(".eval.yaml", **{"evals/judged": spec})
+    first = pytester.runpytest("--evals", "evals")
+    assert first.ret == pytest.ExitCode.OK  # bad fails, inside a 60% gate
+    _, report = _run(pytester, "--lf")
+    assert report["runs"][0]["kept"] == 2
+    _, report = _run(pytester, "--lf", "--evals-judge-model", "judge/two")
+    # Another judge: the earlier verdicts are not this judge's, so none are kept.
+    assert report["runs"][0]["kept"] == 0
