@@ -116,6 +116,21 @@ def json_value(value: Any, *, limit: int = JSON_VALUE_LIMIT) -> Any:
     return plain(value, ())
 
 
+def _text_keys(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k if isinstance(k, str) else str(k): _text_keys(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_text_keys(v) for v in value]
+    return value
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys, for digests: the same text for the same value, whatever it
+    holds. Keys that are not text (YAML reads ``1:``, ``yes:``, ``~:`` as a number, a bool,
+    None) are written as text, where ``sort_keys`` would fail on a mix of kinds."""
+    return json.dumps(_text_keys(value), sort_keys=True, ensure_ascii=False, default=str)
+
+
 def as_text(value: Any) -> str:
     """The text of a value as JSON writes it, so that ``expected: true`` reads ``true`` like
     a model's answer does: strings as they are, nothing (None) as empty text, mappings with
@@ -125,5 +140,5 @@ def as_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, (Mapping, list, tuple, bool, int, float)):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+        return canonical_json(value)
     return str(value)

@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from ..values import canonical_json
+
 CacheMode = Literal["on", "off", "refresh", "replay"]
 CACHE_MODES: tuple[CacheMode, ...] = ("on", "off", "refresh", "replay")
 _FORMAT = 1
@@ -49,9 +51,7 @@ class CachedResponse:
 def cache_key(material: Mapping[str, Any]) -> str:
     """A stable digest of the request: provider, base URL, model, messages, parameters.
     The caller must leave credentials out of ``material``."""
-    canonical = json.dumps(
-        {"format": _FORMAT, **material}, sort_keys=True, ensure_ascii=False, default=str
-    )
+    canonical = canonical_json({"format": _FORMAT, **material})
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

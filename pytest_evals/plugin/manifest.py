@@ -19,6 +19,7 @@ from typing import Any
 
 from ..reporting import write_json_atomic
 from ..spec.model import ModelRef
+from ..values import canonical_json
 from ..wire import RunMeta
 from .items import DatapointItem
 
@@ -146,7 +147,7 @@ def _planned_run(
     parameters = None if ref is None else [ref.temperature, ref.max_tokens, ref.seed, ref.params]
     judged = [_model_parts(m) for s in first.plan.scorers for m in s.models]
     written = [model, parameters, first.plan.repeat, meta["config"], meta["scorers"]]
-    base = json.dumps([*written, judged] if judged else written, sort_keys=True, default=str)
+    base = canonical_json([*written, judged] if judged else written)
     datapoints = {
         datapoint.id: (
             position,
@@ -168,5 +169,5 @@ def _model_parts(ref: ModelRef) -> list[Any]:
 
 def _fingerprint(base: bytes, data: Any) -> str:
     digest = hashlib.sha256(base)
-    digest.update(json.dumps(data, sort_keys=True, default=str).encode())
+    digest.update(canonical_json(data).encode())
     return digest.hexdigest()[:20]

@@ -530,6 +530,14 @@ def test_rubric_points_per_criterion_and_in_the_summary(
         ),
         ("{type: llm_judge, model: nowhere/g, prompt: x, range: [0, 1]}", "unknown connection"),
         (
+            "{type: llm_judge, model: judge/g, prompt: x, choice_scores: {~: 1, A: 0}}",
+            "labels must be text, got None",
+        ),
+        (
+            "{type: llm_judge, model: judge/g, prompt: x, choice_scores: {yes: 1, no: 0}}",
+            "labels must be text, got True: quote it",
+        ),
+        (
             "{type: llm_judge, model: judge/g, prompt: '{{ item.missing }}', range: [0, 1]}",
             "missing",
         ),
@@ -792,3 +800,19 @@ def test_lf_keeps_judged_results_only_while_the_judge_is_the_same(
     _, report = _run(pytester, "--lf", "--evals-judge-model", "judge/two")
     # Another judge: the earlier verdicts are not this judge's, so none are kept.
     assert report["runs"][0]["kept"] == 0
+
+
+def test_options_with_keys_yaml_reads_as_other_kinds_collect_and_run(
+    pytester: pytest.Pytester, judge: FakeOpenAI
+) -> None:
+    # `1:` and `~:` are a number and nothing to YAML: digests of the options must not fail.
+    spec = CHOICES.replace(
+        "    model: judge/grader-1\n",
+        "    model: {connection: judge, name: grader-1, params: {1: one, ~: none, b: 2}}\n",
+    )
+    pytester.makepyprojecttoml(_pyproject(judge.base_url))
+    pytester.makefile(".eval.yaml", **{"evals/judged": spec})
+    result, report = _run(pytester, "--evals-cache", "on")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert_no_plugin_traceback(result.stdout.str())
+    assert report["runs"][0]["summary"]["passed"] == 2

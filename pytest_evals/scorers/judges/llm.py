@@ -169,8 +169,15 @@ def _scores_option(value: object, labels: Sequence[str] | None) -> dict[str, flo
             "'choice_scores' must map each choice to a score in [0, 1], e.g. {A: 1, B: 0.5, C: 0}",
             key="choice_scores",
         )
+    for label in value:
+        if not isinstance(label, str) or not label.strip():
+            # YAML reads `yes:`, `1:` and `~:` as a bool, a number and nothing.
+            raise ScorerConfigError(
+                f"'choice_scores' labels must be text, got {label!r}: quote it ('{label}')",
+                key="choice_scores",
+            )
     scores = {
-        str(label).strip(): number_option(f"choice_scores.{label}", score, minimum=0.0)
+        label.strip(): number_option(f"choice_scores.{label}", score, minimum=0.0)
         for label, score in value.items()
     }
     for label, score in scores.items():
