@@ -7,7 +7,7 @@ pytest-xdist) as builtins.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -104,6 +104,21 @@ class ScoreResult:
         return data
 
 
+def sum_tokens(usages: Iterable[TokenUsage | None]) -> TokenUsage | None:
+    """The usages added up; None when none is known."""
+    total: TokenUsage | None = None
+    for usage in usages:
+        if usage is not None:
+            total = usage if total is None else total + usage
+    return total
+
+
+def sum_known(values: Iterable[float | None]) -> float | None:
+    """The known values added up; None when none is known."""
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
+
+
 @dataclass(frozen=True)
 class CallSpend:
     """The model calls one scorer made for one datapoint: their tokens, their cost (None
@@ -118,27 +133,20 @@ class CallSpend:
     def of(cls, samples: Sequence[Sample]) -> CallSpend | None:
         if not samples:
             return None
-        tokens: TokenUsage | None = None
-        for sample in samples:
-            if sample.tokens is not None:
-                tokens = sample.tokens if tokens is None else tokens + sample.tokens
-        costs = [s.cost for s in samples if s.cost is not None]
         return cls(
-            len(samples), tokens, sum(costs) if costs else None, all(s.cached for s in samples)
+            len(samples),
+            sum_tokens(s.tokens for s in samples),
+            sum_known(s.cost for s in samples),
+            all(s.cached for s in samples),
         )
 
     def __add__(self, other: CallSpend) -> CallSpend:
-        tokens = (
-            self.tokens
-            if other.tokens is None
-            else (other.tokens if self.tokens is None else self.tokens + other.tokens)
+        return CallSpend(
+            self.calls + other.calls,
+            sum_tokens((self.tokens, other.tokens)),
+            sum_known((self.cost, other.cost)),
+            self.cached and other.cached,
         )
-        cost = (
-            self.cost
-            if other.cost is None
-            else (other.cost if self.cost is None else self.cost + other.cost)
-        )
-        return CallSpend(self.calls + other.calls, tokens, cost, self.cached and other.cached)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -9,7 +9,15 @@ from dataclasses import dataclass
 from statistics import fmean
 from typing import Any
 
-from ..records import CallSpend, ResultRecord, Sample, ScoreResult, TokenUsage
+from ..records import (
+    CallSpend,
+    ResultRecord,
+    Sample,
+    ScoreResult,
+    TokenUsage,
+    sum_known,
+    sum_tokens,
+)
 from ..spec.model import Datapoint, RepeatPass
 from .combine import Outcome, combine_repeats, repeats_pass
 
@@ -22,21 +30,12 @@ class RecordContext:
     model: str | None
 
 
-def _sum_optional(values: Sequence[float | None]) -> float | None:
-    known = [v for v in values if v is not None]
-    return sum(known) if known else None
-
-
 def _spend(samples: Sequence[Sample]) -> tuple[float | None, TokenUsage | None, float | None]:
     latencies = [s.latency_ms for s in samples if s.latency_ms is not None]
-    tokens: TokenUsage | None = None
-    for sample in samples:
-        if sample.tokens is not None:
-            tokens = sample.tokens if tokens is None else tokens + sample.tokens
     return (
         fmean(latencies) if latencies else None,
-        tokens,
-        _sum_optional([s.cost for s in samples]),
+        sum_tokens(s.tokens for s in samples),
+        sum_known(s.cost for s in samples),
     )
 
 
