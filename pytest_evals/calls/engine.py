@@ -314,12 +314,13 @@ class CallEngine:
                 raise BudgetExceeded(self.stop_reason or "budget reached")
 
     def _stop_for_budget(self, total: float) -> None:
+        # No call starts after this (each checks before its first attempt and before every
+        # retry). The calls already sent are not cancelled: the server answers them and
+        # bills for them whether or not we listen, so their results and spend are kept.
         self.stop_reason = (
             f"--evals-max-cost {self._max_cost_usd:g} reached: the session has spent "
             f"{_usd(total)}; no new calls start"
         )
-        # Called on the loop's thread, from inside a call: cancel every other one.
-        self._cancel_tasks()
 
     async def _call(
         self,
@@ -423,6 +424,8 @@ class CallEngine:
                     f"calls in a row could not connect ({state.down})"
                 )
             await self._wait_for_turn(state, request)
+            # The budget may have been reached while this call waited its turn or backed off.
+            self._check_budget(read_ledger=attempt > 1)
             started = time.perf_counter()
             if attempt == 1:
                 first_started = started

@@ -20,7 +20,7 @@ from typing import Any
 from ..errors import BudgetExceeded, CallCancelled, SampleError
 from ..records import Sample
 from ..scorers.base import ScoringContext
-from ..scorers.combine import AsyncValues, BoundScorer, score_async
+from ..scorers.combine import AsyncValues, BoundScorer, MeteredModels, score_async, settled
 from ..spec.model import Datapoint
 from .sampling import Engine, SampleSource, produce, produce_here
 
@@ -54,10 +54,12 @@ class DatapointPlan:
 @dataclass
 class DatapointWork:
     """The futures of one datapoint's work. ``scores`` holds, per sample, the values of the
-    async scorers; None when the eval has none."""
+    async scorers; None when the eval has none. ``scorer_calls`` notes every call its
+    scorers made (a judge's), also when scoring then failed or was stopped."""
 
     samples: Future[list[Sample]]
     scores: Future[list[AsyncValues]] | None
+    scorer_calls: MeteredModels | None = None
 
     def cancel(self) -> None:
         self.samples.cancel()
@@ -75,18 +77,18 @@ def _settle(future: Future[list[Sample]], result: list[Sample] | BaseException) 
 
 
 async def _score_all(
-    plan: DatapointPlan, samples: Sequence[Sample], engine: Engine
+    plan: DatapointPlan, samples: Sequence[Sample], models: MeteredModels
 ) -> list[AsyncValues]:
     item = plan.datapoint.data
 
     def scored(sample: Sample) -> Coroutine[Any, Any, AsyncValues]:
-        context = ScoringContext(item, sample, models=engine, context=plan.datapoint.context)
+        context = ScoringContext(item, sample, models=models, context=plan.datapoint.context)
         return score_async(plan.scorers, context)
 
     if len(samples) == 1:
         # In this task itself, for the budget stop's sake (see score_async).
         return [await scored(samples[0])]
-    return list(await asyncio.gather(*(scored(sample) for sample in samples)))
+    return await settled(scored(sample) for sample in samples)
 
 
 async def _produce_all(plan: DatapointPlan, engine: Engine) -> list[Sample]:
@@ -110,6 +112,7 @@ async def _produce_all(plan: DatapointPlan, engine: Engine) -> list[Sample]:
 def _on_engine(plan: DatapointPlan, engine: Engine) -> DatapointWork:
     samples: Future[list[Sample]] = Future()
     samples.set_running_or_notify_cancel()
+    metered = MeteredModels(engine)
 
     async def chain() -> list[AsyncValues]:
         try:
@@ -123,7 +126,7 @@ def _on_engine(plan: DatapointPlan, engine: Engine) -> DatapointWork:
             _settle(samples, exc if isinstance(exc, Exception) else stopped)
             raise
         _settle(samples, produced)
-        return await _score_all(plan, produced, engine) if plan.has_async_scorers else []
+        return await _score_all(plan, produced, metered) if plan.has_async_scorers else []
 
     done = engine.submit(chain)
 
@@ -132,7 +135,7 @@ def _on_engine(plan: DatapointPlan, engine: Engine) -> DatapointWork:
             _settle(samples, CallCancelled("the datapoint's work was cancelled"))
 
     done.add_done_callback(cancelled_before_start)
-    return DatapointWork(samples, done if plan.has_async_scorers else None)
+    return DatapointWork(samples, done if plan.has_async_scorers else None, metered)
 
 
 def _here(plan: DatapointPlan, engine: Callable[[], Engine]) -> DatapointWork:
@@ -146,7 +149,9 @@ def _here(plan: DatapointPlan, engine: Callable[[], Engine]) -> DatapointWork:
     if not plan.has_async_scorers:
         return DatapointWork(samples, None)
     running = engine()
-    return DatapointWork(samples, running.submit(lambda: _score_all(plan, produced, running)))
+    metered = MeteredModels(running)
+    scores = running.submit(lambda: _score_all(plan, produced, metered))
+    return DatapointWork(samples, scores, metered)
 
 
 def start(plan: DatapointPlan, engine: Callable[[], Engine]) -> DatapointWork:

@@ -403,7 +403,16 @@ class DatapointItem(pytest.Item):
         return self.record
 
     def _error(self, message: str, samples: Sequence[Sample] = ()) -> ResultRecord:
-        return self._keep(error_record(self._context, self.datapoint, message, samples))
+        calls = self._work.scorer_calls if self._work is not None else None
+        judged = calls.spend() if calls is not None else None
+        return self._keep(error_record(self._context, self.datapoint, message, samples, judged))
+
+    def _spent_this_session(self) -> bool:
+        """Whether any of its calls was made (and paid for) in this session."""
+        calls = self._work.scorer_calls if self._work is not None else None
+        return any(not s.cached for s in self._samples) or (
+            calls is not None and any(not s.cached for s in calls.samples)
+        )
 
     def runtest(self) -> None:
         assert self._work is not None
@@ -413,7 +422,11 @@ class DatapointItem(pytest.Item):
             if isinstance(exc, BudgetExceeded):
                 # As in setup: the stop's, not the datapoint's; the session ends after it.
                 self.session.shouldstop = str(exc)
-                pytest.skip(str(exc))
+                if not self._spent_this_session():
+                    pytest.skip(str(exc))
+                # Its sample or some judge calls were paid for: kept in the report (as an
+                # unscored datapoint), or the summary would spend less than the session did.
+                raise EvalScorerError(self._error(f"not scored: {exc}", self._samples)) from None
             reason = str(exc) or "the session stopped before the scorers finished"
             raise EvalScorerError(
                 self._error(f"scoring was cancelled: {reason}", self._samples)

@@ -9,10 +9,10 @@ datapoint error.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from statistics import fmean
-from typing import Any
+from typing import Any, TypeVar
 
 from ..errors import BudgetExceeded, user_traceback
 from ..records import CallSpend, Sample, ScoreResult
@@ -31,6 +31,8 @@ from .base import (
     Verdict,
 )
 from .base import normalize as normalize_value
+
+T = TypeVar("T")
 
 # Weighted means land a hair under a threshold they mathematically meet (0.7999999…).
 _EPSILON = 1e-9
@@ -113,9 +115,10 @@ AsyncValues = Mapping[int, AsyncScore]
 """The values of one sample's async scorers, by position in the eval's scorers."""
 
 
-class _MeteredModels:
-    """The engine as one scorer sees it: every call it makes is noted, so the scorer's
-    spend is reported apart from the sample's, whoever wrote the scorer."""
+class MeteredModels:
+    """The engine as one scorer (or one datapoint's scorers) sees it: every call made
+    through it is noted, so the scorers' spend is reported apart from the sample's, whoever
+    wrote the scorer, and is still known when scoring failed or was stopped half-way."""
 
     def __init__(self, models: ModelClient) -> None:
         self._models = models
@@ -132,6 +135,10 @@ class _MeteredModels:
         self.samples.append(sample)
         return sample
 
+    def spend(self) -> CallSpend | None:
+        """What the calls so far used; None before the first."""
+        return CallSpend.of(list(self.samples))
+
 
 def _unresolved_sample(exc: TemplateError) -> Verdict:
     # Item fields are checked against every datapoint at collection, so a template that
@@ -146,7 +153,7 @@ async def score_async(scorers: Sequence[BoundScorer], ctx: ScoringContext) -> As
     its ScorerCrash, in its place."""
 
     async def one(scorer: BoundScorer) -> AsyncScore:
-        metered = None if ctx.models is None else _MeteredModels(ctx.models)
+        metered = None if ctx.models is None else MeteredModels(ctx.models)
         own = ctx if metered is None else replace(ctx, models=metered)
         value: ScoreValue | ScorerCrash
         try:
@@ -169,8 +176,18 @@ async def score_async(scorers: Sequence[BoundScorer], ctx: ScoringContext) -> As
         # reached the budget, and that call's verdict is kept (a gather's child would
         # survive it, but not the datapoint's task awaiting the gather).
         return {positions[0]: await one(scorers[positions[0]])}
-    values = await asyncio.gather(*(one(scorers[i]) for i in positions))
+    values = await settled(one(scorers[i]) for i in positions)
     return dict(zip(positions, values, strict=True))
+
+
+async def settled(awaitables: Iterable[Awaitable[T]]) -> list[T]:
+    """Await them all, then raise the first one's exception, if any: the calls of the others
+    (sent and billed) still finish and are counted when one is stopped by the budget."""
+    results = await asyncio.gather(*awaitables, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)

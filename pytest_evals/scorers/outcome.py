@@ -62,10 +62,25 @@ def _per_scorer_means(outcomes: Sequence[Outcome], rule: RepeatPass) -> list[Sco
                     else f"; first miss: {next(r.reason for r in runs if not r.passed)}"
                 ),
                 weight=first.weight,
+                details=_mean_points(runs),
                 calls=_spent(runs),
             )
         )
     return merged
+
+
+def _mean_points(runs: Sequence[ScoreResult]) -> dict[str, Any]:
+    """A rubric's points over the repeats of one datapoint: their mean, as its score is,
+    so the summary's totals count each datapoint once whatever its ``repeat``."""
+    if not runs or not all("earned_points" in r.details for r in runs):
+        return {}
+    earned = fmean(float(r.details["earned_points"]) for r in runs)
+    possible = fmean(float(r.details["possible_points"]) for r in runs)
+    return {
+        "earned_points": earned,
+        "possible_points": possible,
+        "percentage": round(100 * earned / possible, 2) if possible else None,
+    }
 
 
 def completed_record(
@@ -127,10 +142,12 @@ def error_record(
     datapoint: Datapoint,
     error: str,
     samples: Sequence[Sample] = (),
+    judged: CallSpend | None = None,
 ) -> ResultRecord:
-    """The record of a datapoint whose call, target or scorer failed."""
+    """The record of a datapoint whose call, target or scorer failed. ``judged``: what its
+    scorers' calls spent before that (a judge whose verdict could not be read was paid)."""
     latency_ms, tokens, cost = _spend(samples)
-    return ResultRecord(
+    record = ResultRecord(
         datapoint_id=datapoint.id,
         eval=context.eval,
         model=context.model,
@@ -146,3 +163,6 @@ def error_record(
         passed=False,
         metadata=dict(samples[0].metadata) if samples else {},
     )
+    if judged is not None:
+        record.judge_tokens, record.judge_cost = judged.tokens, judged.cost
+    return record

@@ -5,6 +5,7 @@ default judge, spend apart from samples, and caching."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -172,6 +173,12 @@ def test_a_verdict_that_cant_be_read_is_an_error_with_the_judges_text(
     assert "no 'choice' text" in records["missing"]["error"]
     assert records["fine"]["passed"] is True
     assert report["runs"][0]["summary"]["errored"] == 3
+    # The unreadable verdicts were paid for: their spend stays in the records and summary.
+    for name in ("prose", "stray", "missing"):
+        assert records[name]["judge_cost"] > 0 and records[name]["judge_tokens"]["total"] > 0
+    assert report["runs"][0]["summary"]["judge_cost"] == pytest.approx(
+        sum(r["judge_cost"] for r in records.values())
+    )
     # A scorer that could not score fails its item (its record says error, and why).
     result.assert_outcomes(passed=1, failed=3)
 
@@ -504,6 +511,40 @@ def test_rubric_points_per_criterion_and_in_the_summary(
     assert accuracy["properties"]["points"] == {"type": "number", "minimum": 0, "maximum": 3.0}
 
 
+def test_rubric_points_of_repeats_count_each_datapoint_once(pytester: pytest.Pytester) -> None:
+    # The model answers each repeat with the datapoint's verdict directive.
+    def directive(accuracy: int) -> str:
+        awards = {"accuracy": accuracy, "brevity": 1}
+        criteria = {k: {"points": v, "reason": "r"} for k, v in awards.items()}
+        return "JUDGE" + json.dumps({"criteria": criteria})
+
+    answers = {"full": directive(3), "half": directive(1)}
+    spec = (
+        RUBRIC.split("cases:")[0].replace("pass_rate: 0\n", "pass_rate: 0\nrepeat: 3\n")
+        + 'model: judge/answerer\nprompt: "{{ item.input }}"\n'
+        + "cases:\n  - {id: full, input: full}\n  - {id: half, input: half}\n"
+    )
+    server = FakeOpenAI(answer=with_samples(answers))
+    with server:
+        pytester.makepyprojecttoml(_pyproject(server.base_url))
+        pytester.makefile(".eval.yaml", **{"evals/rubric": spec})
+        result, report = _run(pytester, "--evals-cache", "off")
+    assert_no_plugin_traceback(result.stdout.str())
+    run = report["runs"][0]
+    records = {r["datapoint_id"]: r for r in run["result_items"]}
+    half = records["half"]
+    assert half["scores"][0]["details"] == {
+        "earned_points": 2.0,
+        "possible_points": 4.0,
+        "percentage": 50.0,
+    }
+    assert [r["scores"][0]["details"]["earned_points"] for r in half["repeats"]] == [2, 2, 2]
+    summary = run["summary"]
+    assert summary["total_earned_points"] == 6 and summary["total_possible_points"] == 8
+    assert summary["overall_percentage"] == 75.0
+    assert len(judge_requests(server.requests)) == 6
+
+
 @pytest.mark.parametrize(
     ("entry", "message"),
     [
@@ -748,6 +789,41 @@ def test_the_budget_counts_judge_calls(
     assert run["status"] == "cancelled"
     assert len(judge.requests) < 20
     assert run["summary"]["judge_cost"] >= 0.1
+
+
+TWO_JUDGES = """
+scorers:
+  - {type: llm_judge, name: first, model: judge/grader-1, prompt: "1 {{ sample.output_text }}",
+     choices: [A, B], choice_scores: {A: 1, B: 0}}
+  - {type: llm_judge, name: second, model: judge/grader-1, prompt: "2 {{ sample.output_text }}",
+     choices: [A, B], choice_scores: {A: 1, B: 0}}
+cases:
+"""
+
+
+def test_a_budget_stop_keeps_the_verdicts_of_judge_calls_already_sent(
+    pytester: pytest.Pytester, judge: FakeOpenAI
+) -> None:
+    # Two judges per datapoint, both in flight together: the one whose answer reaches the
+    # budget and its sibling were both sent (and billed); both verdicts are the report's.
+    cases = "".join(f'  - {{id: d{i}, output: \'JUDGE{{"choice": "A"}}\'}}\n' for i in range(20))
+    pytester.makepyprojecttoml(_pyproject(judge.base_url, extra="max_concurrency = 2"))
+    pytester.makefile(".eval.yaml", **{"evals/judged": TWO_JUDGES + cases})
+    result, report = _run(pytester, "--evals-cache", "off", "--evals-max-cost", "0.1")
+    assert result.ret == pytest.ExitCode.INTERRUPTED, result.stdout.str()
+    run = report["runs"][0]
+    completed = [r for r in run["result_items"] if r["status"] == "completed"]
+    assert completed and len(completed) < 20
+    assert all(len(r["scores"]) == 2 and r["passed"] for r in completed)
+    # Every judge call the server answered is in the report, none lost to the stop: a
+    # datapoint with one verdict of two is an error that keeps what its judge cost.
+    per_call = completed[0]["judge_cost"] / 2  # every call here costs the same
+    sent = len(judge_requests(judge.requests))
+    assert run["summary"]["judge_cost"] == pytest.approx(per_call * sent)
+    for record in run["result_items"]:
+        if record["status"] == "error":
+            assert record["error"].startswith("not scored: --evals-max-cost 0.1 reached")
+            assert record["judge_cost"] == pytest.approx(per_call)
 
 
 def test_a_slow_judge_times_out_into_an_error_and_the_run_goes_on(
