@@ -4,7 +4,8 @@ latency and fault injection. Standard library only, so it also runs on its own:
     python -m tests.fakeserver --port 8080 --latency 0.1 --answers docs/live-example/answers.jsonl
 
 It answers ``POST /v1/chat/completions`` from a table of prompts (the last user message),
-echoing anything else. Faults are queued for the next requests (``fail_next``) or drawn at
+echoing anything else, and ``POST /v1/embeddings`` with vectors that depend on the text
+only (``embedding_of``). Faults are queued for the next requests (``fail_next``) or drawn at
 random with a seed (``fault_rates``):
 
 - ``"429"``: Too Many Requests with ``Retry-After``;
@@ -19,9 +20,11 @@ import argparse
 import contextlib
 import json
 import random
+import re
 import ssl
 import threading
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -170,6 +173,24 @@ def _words(text: str) -> int:
     return max(1, len(text.split()))
 
 
+EMBEDDING_DIMENSIONS = 64
+_VECTOR = re.compile(r"^VEC(\[[-0-9., e]*\])$")
+
+
+def embedding_of(text: str) -> list[float]:
+    """``VEC[1, 0, 2]`` is that vector, padded with zeros (so a test knows every cosine);
+    any other text its words counted into ``EMBEDDING_DIMENSIONS`` buckets (the same text,
+    the same vector). Every vector has ``EMBEDDING_DIMENSIONS`` numbers, as a model's do."""
+    given = _VECTOR.match(text.strip())
+    if given:
+        values = [float(x) for x in json.loads(given.group(1))]
+        return values + [0.0] * (EMBEDDING_DIMENSIONS - len(values))
+    vector = [0.0] * EMBEDDING_DIMENSIONS
+    for word in re.findall(r"\w+", text.lower()):
+        vector[zlib.crc32(word.encode()) % EMBEDDING_DIMENSIONS] += 1.0
+    return vector
+
+
 def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as real APIs
@@ -208,6 +229,9 @@ def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
 
         def _answer(self, body: Any) -> None:
             anthropic = self.path.rstrip("/").endswith("/messages")
+            if self.path.rstrip("/").endswith("/embeddings"):
+                self._embeddings(body)
+                return
             if not anthropic and not self.path.rstrip("/").endswith("/chat/completions"):
                 self._error(404, f"no route {self.path}")
                 return
@@ -269,6 +293,47 @@ def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 },
             }
             payload = json.dumps(completion).encode()
+            if fault == "malformed":
+                payload = payload[: len(payload) // 2]
+            self._send(200, payload)
+
+        def _embeddings(self, body: Any) -> None:
+            if server.require_key is not None and (
+                self.headers.get("Authorization") != f"Bearer {server.require_key}"
+            ):
+                self._error(401, "Incorrect API key provided")
+                return
+            texts = body.get("input") if isinstance(body, dict) else None
+            if isinstance(texts, str):
+                texts = [texts]
+            if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+                self._error(400, "'input' must be a string or a list of strings")
+                return
+            if server.latency_s:
+                server.wait(server.latency_s)
+            fault = server._next_fault()
+            if fault is not None:
+                with server._lock:
+                    server.faults_served.append(fault)
+            if fault == "429":
+                self._error(429, "Rate limit reached", {"Retry-After": f"{server.retry_after_s:g}"})
+                return
+            if fault in ("500", "hang"):
+                if fault == "hang":
+                    server.wait(server.hang_s)
+                self._error(500, "The server had an error while processing your request")
+                return
+            tokens = sum(_words(t) for t in texts)
+            answer = {
+                "object": "list",
+                "data": [
+                    {"object": "embedding", "index": i, "embedding": embedding_of(t)}
+                    for i, t in enumerate(texts)
+                ],
+                "model": body.get("model", "fake"),
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            }
+            payload = json.dumps(answer).encode()
             if fault == "malformed":
                 payload = payload[: len(payload) // 2]
             self._send(200, payload)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import random
 import threading
@@ -20,27 +21,32 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from ..errors import BudgetExceeded, CallCancelled, SampleError
 from ..providers import (
     ChatRequest,
     ChatResponse,
+    EmbeddingProvider,
+    EmbeddingRequest,
+    EmbeddingResponse,
     Provider,
     ProviderError,
     ProviderFactory,
     make_provider,
 )
-from ..records import Sample, TokenUsage
+from ..records import Embedded, Sample, TokenUsage
 from ..redact import redact
 from ..spec.connections import Connection, missing_key_message
 from ..spec.model import ModelRef
 from .cache import CachedResponse, CacheMode, ResponseCache, cache_key, mode_reads, mode_writes
+from .embeddings import Batch, EmbeddedText, EmbeddingBatcher, combined, shares
 from .limits import RateLimit, SessionShared, SpendLedger
 from .pricing import cost_usd
 from .retry import BackoffPolicy, backoff_delay
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 _CLOSE_TIMEOUT_S = 5.0
 DOWN_AFTER = 5
@@ -89,6 +95,30 @@ def cache_material(connection: Connection, request: ChatRequest) -> dict[str, ob
             "schema": dict(request.json_schema),
         }
     return material
+
+
+def embedding_material(connection: Connection, model: ModelRef, text: str) -> dict[str, object]:
+    """What determines one text's vector: the server, the model and its params."""
+    return {
+        "endpoint": "embeddings",
+        "provider": connection.provider,
+        "base_url": connection.base_url,
+        "model": model.name,
+        "params": dict(model.params),
+        "input": text,
+    }
+
+
+@dataclass(frozen=True)
+class _Sent(Generic[R]):
+    """A request's answer, with the milliseconds from the first attempt to the success
+    (retries and backoff included: what the user of the model waits), the successful
+    attempt's milliseconds, and how many attempts it took."""
+
+    response: R
+    latency_ms: float
+    attempt_ms: float
+    attempts: int
 
 
 @dataclass
@@ -147,6 +177,7 @@ class CallEngine:
         self._states: dict[str, _ConnectionState] = {}
         self._groups: dict[str, asyncio.Semaphore] = {}
         self._process_slot: asyncio.Semaphore | None = None
+        self._batcher: EmbeddingBatcher | None = None
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -237,6 +268,96 @@ class CallEngine:
         timeout = _first(self._timeout_override, timeout_s, connection.timeout_s)
         attempts = 1 + _first(self._retries_override, retries, connection.retries)
         return await self._call(connection, request, timeout, attempts, group, group_limit)
+
+    async def embed(self, model: ModelRef, texts: Sequence[str]) -> Embedded:
+        """On the loop: the vectors of ``texts`` from ``model``'s embeddings endpoint. Texts
+        the cache holds are not sent; the others go out batched with those of other
+        datapoints (``embeddings.py``), through the same limits, retries and budget as a
+        chat call. Scorers reach this as their ``ModelClient``."""
+        connection = self._connections[model.connection]
+        parts: list[EmbeddedText | asyncio.Future[EmbeddedText]] = []
+        for text in texts:
+            hit = self._cached_vector(connection, model, text)
+            if hit is None:
+                if self._batcher is None:
+                    self._batcher = EmbeddingBatcher(self._embed_batch)
+                parts.append(self._batcher.add(model, text))
+            else:
+                parts.append(hit)
+        return combined([p if isinstance(p, EmbeddedText) else await p for p in parts])
+
+    def _cached_vector(
+        self, connection: Connection, model: ModelRef, text: str
+    ) -> EmbeddedText | None:
+        if self._cache is None or not mode_reads(self._cache.mode):
+            return None
+        store = self._cache.store_for(connection)
+        key = cache_key(embedding_material(connection, model, text))
+        hit = store.get(key) if store is not None else None
+        vector = _vector(hit.text) if hit is not None else None
+        if hit is None or vector is None:
+            if self._cache.mode == "replay":
+                raise SampleError(
+                    "an embedding not in the response cache, and --evals-cache replay makes "
+                    "no calls"
+                )
+            return None
+        return EmbeddedText(vector, hit.prompt_tokens, hit.cost, hit.latency_ms, cached=True)
+
+    async def _embed_batch(self, batch: Batch) -> list[EmbeddedText]:
+        """One embeddings request for the batch's texts: each text gets its share (by
+        length) of the tokens and cost, and is cached on its own."""
+        model = batch.model
+        connection = self._connections[model.connection]
+
+        def estimate() -> float:
+            # Called once the request holds its slots: the batch takes no more texts now.
+            return sum(len(t) for t in batch.take()) * _TOKENS_PER_CHAR
+
+        def send(provider: Provider, timeout: float) -> Awaitable[EmbeddingResponse]:
+            if not isinstance(provider, EmbeddingProvider):
+                raise ProviderError(
+                    f"connection '{connection.name}' (provider '{connection.provider}') has "
+                    "no embeddings endpoint"
+                )
+            request = EmbeddingRequest(model.name, tuple(batch.take()), model.params)
+            return provider.embed(request, timeout_s=timeout)
+
+        sent = await self._send(
+            connection,
+            model.name,
+            estimate,
+            send,
+            timeout_s=_first(self._timeout_override, connection.timeout_s),
+            attempts=1 + _first(self._retries_override, connection.retries),
+        )
+        texts = batch.take()
+        total = sent.response.prompt_tokens
+        cost = cost_usd(connection, model.name, TokenUsage.known(total, 0))
+        self._record_spend(cost)
+        token_shares = shares(total, [max(len(t), 1) for t in texts])
+        store = None
+        if self._cache is not None and mode_writes(self._cache.mode):
+            store = self._cache.store_for(connection)
+        embedded: list[EmbeddedText] = []
+        for text, vector, tokens in zip(texts, sent.response.vectors, token_shares, strict=True):
+            # Prices are per token: a text's share of the tokens is its share of the cost.
+            part_cost = None if cost is None or not total else cost * (tokens or 0) / total
+            part = EmbeddedText(vector, tokens, part_cost, sent.latency_ms)
+            embedded.append(part)
+            if store is not None:
+                store.put(
+                    cache_key(embedding_material(connection, model, text)),
+                    CachedResponse(
+                        text=json.dumps(vector),
+                        prompt_tokens=part.prompt_tokens,
+                        completion_tokens=0,
+                        model=sent.response.model,
+                        latency_ms=part.latency_ms,
+                        cost=part.cost,
+                    ),
+                )
+        return embedded
 
     # -- one call ---------------------------------------------------------------------------
 
@@ -336,26 +457,21 @@ class CallEngine:
         cached = self._cached(connection, key)
         if cached is not None:
             return cached
-        self._check_budget(read_ledger=False)
-        api_key = self._api_key(connection)
-        state = self._state(connection, api_key)
-        label = f"{connection.name}/{request.model}"
-        process_slot = self._slot_for_process()
-        group_slot = self._group_slot(group, group_limit)
-        try:
-            async with contextlib.AsyncExitStack() as slots:
-                for slot in (process_slot, state.slot, group_slot):
-                    if slot is not None:
-                        await slots.enter_async_context(slot)
-                self._check_budget(read_ledger=True)
-                response, latency_ms, attempt_ms, used = await self._attempts(
-                    state, request, timeout_s, attempts, label, api_key
-                )
-        except asyncio.CancelledError:
-            if self.stop_reason is not None:
-                # Cut short by the budget stop: the stop's, not the datapoint's, failure.
-                raise BudgetExceeded(self.stop_reason) from None
-            raise CallCancelled(f"the call to {label} was cancelled") from None
+
+        def send(provider: Provider, timeout: float) -> Awaitable[ChatResponse]:
+            return provider.complete(request, timeout_s=timeout)
+
+        sent = await self._send(
+            connection,
+            request.model,
+            lambda: _estimated_tokens(request),
+            send,
+            timeout_s=timeout_s,
+            attempts=attempts,
+            group=group,
+            group_limit=group_limit,
+        )
+        response = sent.response
         tokens = TokenUsage.known(response.prompt_tokens, response.completion_tokens)
         cost = cost_usd(connection, request.model, tokens)
         self._record_spend(cost)
@@ -369,21 +485,56 @@ class CallEngine:
                         prompt_tokens=response.prompt_tokens,
                         completion_tokens=response.completion_tokens,
                         model=response.model,
-                        latency_ms=latency_ms,
+                        latency_ms=sent.latency_ms,
                         cost=cost,
                     ),
                 )
         return Sample(
             output=response.text,
-            latency_ms=latency_ms,
+            latency_ms=sent.latency_ms,
             tokens=tokens,
             cost=cost,
             metadata={
-                "attempts": used,
-                "attempt_latency_ms": attempt_ms,
+                "attempts": sent.attempts,
+                "attempt_latency_ms": sent.attempt_ms,
                 "response_model": response.model,
             },
         )
+
+    async def _send(
+        self,
+        connection: Connection,
+        model: str,
+        estimated_tokens: Callable[[], float],
+        send: Callable[[Provider, float], Awaitable[R]],
+        *,
+        timeout_s: float,
+        attempts: int,
+        group: str | None = None,
+        group_limit: int | None = None,
+    ) -> _Sent[R]:
+        """One request to the connection's server, whatever its endpoint: the budget, the
+        key, the concurrency slots, then the attempts."""
+        self._check_budget(read_ledger=False)
+        api_key = self._api_key(connection)
+        state = self._state(connection, api_key)
+        label = f"{connection.name}/{model}"
+        process_slot = self._slot_for_process()
+        group_slot = self._group_slot(group, group_limit)
+        try:
+            async with contextlib.AsyncExitStack() as slots:
+                for slot in (process_slot, state.slot, group_slot):
+                    if slot is not None:
+                        await slots.enter_async_context(slot)
+                self._check_budget(read_ledger=True)
+                return await self._attempts(
+                    state, send, estimated_tokens, timeout_s, attempts, label, api_key
+                )
+        except asyncio.CancelledError:
+            if self.stop_reason is not None:
+                # Cut short by the budget stop: the stop's, not the datapoint's, failure.
+                raise BudgetExceeded(self.stop_reason) from None
+            raise CallCancelled(f"the call to {label} was cancelled") from None
 
     def _record_spend(self, cost: float | None) -> None:
         if cost is None:
@@ -393,7 +544,9 @@ class CallEngine:
             if total >= self._max_cost_usd and self.stop_reason is None:
                 self._stop_for_budget(total)
 
-    async def _wait_for_turn(self, state: _ConnectionState, request: ChatRequest) -> None:
+    async def _wait_for_turn(
+        self, state: _ConnectionState, estimated_tokens: Callable[[], float]
+    ) -> None:
         """The connection's pause after a 429, then its request and token rate limits."""
         loop = asyncio.get_running_loop()
         while state.pause_until > loop.time():
@@ -401,20 +554,20 @@ class CallEngine:
         if state.requests is not None:
             await asyncio.sleep(state.requests.reserve())
         if state.tokens is not None:
-            await asyncio.sleep(state.tokens.reserve(_estimated_tokens(request)))
+            await asyncio.sleep(state.tokens.reserve(estimated_tokens()))
 
     async def _attempts(
         self,
         state: _ConnectionState,
-        request: ChatRequest,
+        send: Callable[[Provider, float], Awaitable[R]],
+        estimated_tokens: Callable[[], float],
         timeout_s: float,
         attempts: int,
         label: str,
         api_key: str | None,
-    ) -> tuple[ChatResponse, float, float, int]:
-        """The response; the milliseconds from the first attempt to the success, retries
-        and backoff included (what the user of the model waits); the successful attempt's
-        milliseconds; and how many attempts it took."""
+    ) -> _Sent[R]:
+        """The response, with the time it took (retries and backoff included), the
+        successful attempt's time and how many attempts it took."""
         first_started = 0.0
         for attempt in range(1, attempts + 1):
             if state.down is not None:
@@ -423,19 +576,17 @@ class CallEngine:
                     f"not attempted: the connection of {label} looks down after {DOWN_AFTER} "
                     f"calls in a row could not connect ({state.down})"
                 )
-            await self._wait_for_turn(state, request)
+            await self._wait_for_turn(state, estimated_tokens)
             # The budget may have been reached while this call waited its turn or backed off.
             self._check_budget(read_ledger=attempt > 1)
             started = time.perf_counter()
             if attempt == 1:
                 first_started = started
             try:
-                response = await asyncio.wait_for(
-                    state.provider.complete(request, timeout_s=timeout_s), timeout_s
-                )
+                response = await asyncio.wait_for(send(state.provider, timeout_s), timeout_s)
                 state.connect_failures = 0
                 finished = time.perf_counter()
-                return (
+                return _Sent(
                     response,
                     (finished - first_started) * 1000,
                     (finished - started) * 1000,
@@ -540,6 +691,19 @@ class CallEngine:
         thread.join(_CLOSE_TIMEOUT_S)
         if not thread.is_alive():
             loop.close()
+
+
+def _vector(text: str) -> tuple[float, ...] | None:
+    """A cached vector, or None when the entry is not one (then it is asked for again)."""
+    try:
+        values = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(values, list) or not values:
+        return None
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return None
+    return tuple(float(v) for v in values)
 
 
 def _usd(amount: float) -> str:

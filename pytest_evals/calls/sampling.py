@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from ..errors import SampleError, user_traceback
-from ..records import Sample, TokenUsage
+from ..records import Embedded, Sample, TokenUsage
 from ..spec.model import Datapoint, EvalSpec, ModelRef
 from ..spec.prompts import build_messages
 from ..spec.references import Target, is_async
@@ -44,6 +44,8 @@ class Engine(Protocol):
         group_limit: int | None = None,
         json_schema: Mapping[str, Any] | None = None,
     ) -> Sample: ...
+
+    async def embed(self, model: ModelRef, texts: Sequence[str]) -> Embedded: ...
 
     async def bounded(
         self,

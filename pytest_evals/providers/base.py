@@ -1,4 +1,5 @@
-"""The provider interface: one chat request in, one chat response out, asynchronously.
+"""The provider interface: one chat request in, one chat response out, asynchronously (and,
+for providers with an embeddings endpoint, a batch of texts in, their vectors out).
 
 Retrying, rate limiting and caching live in the engine, not in providers, so every
 provider gets them the same way. A provider signals a retryable failure through
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,22 @@ class ChatResponse:
     text: str
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class EmbeddingRequest:
+    model: str
+    inputs: tuple[str, ...]
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EmbeddingResponse:
+    """One vector per input, in the inputs' order."""
+
+    vectors: tuple[tuple[float, ...], ...]
+    prompt_tokens: int | None = None
     model: str | None = None
 
 
@@ -63,4 +80,13 @@ class Provider(Protocol):
 
     async def aclose(self) -> None:
         """Release connections."""
+        ...
+
+
+@runtime_checkable
+class EmbeddingProvider(Protocol):
+    """A provider with an embeddings endpoint (OpenAI-compatible ``POST /embeddings``)."""
+
+    async def embed(self, request: EmbeddingRequest, *, timeout_s: float) -> EmbeddingResponse:
+        """One attempt for the whole batch; raises ProviderError on failure."""
         ...

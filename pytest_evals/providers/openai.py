@@ -1,4 +1,5 @@
-"""OpenAI-compatible chat completions (``POST {base_url}/chat/completions``)."""
+"""OpenAI-compatible chat completions (``POST {base_url}/chat/completions``) and embeddings
+(``POST {base_url}/embeddings``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..spec.connections import STRUCTURED_OUTPUT_FORMS, StructuredOutput
-from .base import ChatRequest, ChatResponse, ProviderError
+from .base import ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ProviderError
 from .http import JSONClient, JSONProvider, invalid_body, optional_int
 from .transport import TransportOptions
 
@@ -62,6 +63,28 @@ def parse_completion(body: bytes) -> ChatResponse:
     )
 
 
+def parse_embeddings(body: bytes, count: int) -> EmbeddingResponse:
+    """The vectors (in input order, by each item's ``index``) and usage of an embeddings
+    body; ProviderError (retryable) when the body is not one for ``count`` inputs."""
+    try:
+        data = json.loads(body)
+        items = sorted(data["data"], key=lambda d: int(d.get("index", 0)))
+        vectors = tuple(tuple(float(x) for x in item["embedding"]) for item in items)
+        if len(vectors) != count:
+            raise ValueError(f"{len(vectors)} embeddings for {count} inputs")
+        if any(len(v) != len(vectors[0]) or not v for v in vectors):
+            raise ValueError("embeddings of different lengths")
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise invalid_body(body, exc) from None
+    usage = data.get("usage") if isinstance(data, Mapping) else None
+    usage = usage if isinstance(usage, Mapping) else {}
+    return EmbeddingResponse(
+        vectors=vectors,
+        prompt_tokens=optional_int(usage.get("prompt_tokens")),
+        model=data.get("model") if isinstance(data.get("model"), str) else None,
+    )
+
+
 class OpenAIProvider(JSONProvider):
     def __init__(
         self,
@@ -83,6 +106,7 @@ class OpenAIProvider(JSONProvider):
             secrets=[api_key],
         )
         super().__init__(base_url.rstrip("/") + "/chat/completions", http, extra_params)
+        self._embeddings_url = base_url.rstrip("/") + "/embeddings"
 
     def payload(self, request: ChatRequest) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -120,3 +144,18 @@ class OpenAIProvider(JSONProvider):
 
     def parse(self, body: bytes) -> ChatResponse:
         return parse_completion(body)
+
+    async def embed(self, request: EmbeddingRequest, *, timeout_s: float) -> EmbeddingResponse:
+        # The connection's params are for chat (temperature and the like): an embeddings
+        # endpoint gets only the model's own params (``dimensions``, say).
+        payload = {
+            "model": request.model,
+            "input": list(request.inputs),
+            "encoding_format": "float",
+            **request.params,
+        }
+        body = await self._http.post(self._embeddings_url, payload, timeout_s=timeout_s)
+        try:
+            return parse_embeddings(body, len(request.inputs))
+        except ProviderError as exc:
+            raise ProviderError(self._http.safe(exc.message), retryable=True) from None

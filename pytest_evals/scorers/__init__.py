@@ -31,9 +31,21 @@ def builtin_registry() -> ScorerRegistry:
     registry.register("cost", budget.cost)
     registry.register("none", budget.none)
     compared = ("input", "reference")
-    registry.register("similarity", similarity.similarity, graded=True, template_options=compared)
+    # `model`: the embeddings model of metric cosine.
+    embeds = ("model",)
     registry.register(
-        "text_similarity", similarity.text_similarity, graded=True, template_options=compared
+        "similarity",
+        similarity.similarity,
+        graded=True,
+        template_options=compared,
+        model_options=embeds,
+    )
+    registry.register(
+        "text_similarity",
+        similarity.text_similarity,
+        graded=True,
+        template_options=compared,
+        model_options=embeds,
     )
     # Judges call the model their `model` names, else the session's judge.
     for name, factory, graded, templates in (

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from ..records import Sample
+from ..records import Embedded, Sample
 from ..spec.hints import did_you_mean
 from ..spec.model import SCORER_COMMON_KEYS, ModelRef
 from ..spec.templates import render
@@ -31,10 +31,15 @@ class ScorerConfigError(Exception):
 
 
 def number_option(
-    key: str, value: object, *, minimum: float | None = None, above: float | None = None
+    key: str,
+    value: object,
+    *,
+    minimum: float | None = None,
+    above: float | None = None,
+    maximum: float | None = None,
 ) -> float:
     """A numeric option, or ScorerConfigError saying what is wrong with it."""
-    problem = number_problem(value, minimum=minimum, above=above)
+    problem = number_problem(value, minimum=minimum, above=above, maximum=maximum)
     if problem is not None:
         raise ScorerConfigError(f"'{key}' {problem}", key=key)
     return float(value)  # type: ignore[arg-type]
@@ -74,6 +79,11 @@ class ModelClient(Protocol):
         """One chat call to ``model`` (a ``model_options`` option, resolved at collection);
         ``json_schema`` asks for a JSON object matching it, in the connection's
         ``structured_output`` form."""
+        ...
+
+    async def embed(self, model: ModelRef, texts: Sequence[str]) -> Embedded:
+        """The vectors of ``texts`` from ``model``'s embeddings endpoint (batched with other
+        datapoints' texts, each text cached), and what the call used."""
         ...
 
 

@@ -15,7 +15,7 @@ from statistics import fmean
 from typing import Any, TypeVar
 
 from ..errors import BudgetExceeded, user_traceback
-from ..records import CallSpend, Sample, ScoreResult
+from ..records import CallSpend, Embedded, Sample, ScoreResult
 from ..spec.model import AtLeast, ModelRef, RepeatPass, ScorerConfig
 from ..spec.references import is_async
 from ..spec.templates import TemplateError
@@ -134,6 +134,11 @@ class MeteredModels:
         sample = await self._models.chat(model, messages, json_schema=json_schema)
         self.samples.append(sample)
         return sample
+
+    async def embed(self, model: ModelRef, texts: Sequence[str]) -> Embedded:
+        embedded = await self._models.embed(model, texts)
+        self.samples.append(embedded.call)
+        return embedded
 
     def spend(self) -> CallSpend | None:
         """What the calls so far used; None before the first."""

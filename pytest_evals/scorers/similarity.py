@@ -5,16 +5,28 @@ gives a score in [0, 1].
 
 The metrics come from well-kept libraries in the ``similarity`` extra (rapidfuzz, sacrebleu,
 rouge-score); a spec that names one without the extra is a collection error naming it.
+``cosine`` compares the two texts' vectors from an embeddings model of a connection.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import math
+import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from .base import ScoreFunction, ScorerConfigError, ScoringContext, Verdict, number_option
+from ..errors import BudgetExceeded, CallCancelled, SampleError
+from ..spec.model import ModelRef
+from .base import (
+    ScoreFunction,
+    ScorerConfigError,
+    ScorerFailure,
+    ScoringContext,
+    Verdict,
+    number_option,
+)
 
 Metric = Callable[[str, str], float]
 _EXTRA = 'pip install "pytest-evals[similarity]"'
@@ -27,9 +39,10 @@ _MODULE_OF = {
     **dict.fromkeys(ROUGE_METRICS, "rouge_score"),
 }
 _NOT_HERE = {
-    "cosine": "'cosine' (embeddings through a connection) is not available yet",
     "meteor": "'meteor' is not available: it needs WordNet data downloaded at run time",
 }
+COSINE = "cosine"
+"""Through a connection's embeddings model (``model``), not a library."""
 
 
 def _fuzzy_match(output: str, reference: str) -> float:
@@ -70,11 +83,23 @@ def _gleu(output: str, reference: str) -> float:
     return min(matches / produced, matches / wanted)
 
 
+class _UnicodeTokens:
+    """Tokens for ROUGE: runs of letters and digits of any script, lowercased. rouge-score's
+    own tokenizer keeps only ``[a-z0-9]``: every non-Latin text would have no tokens, and
+    score 0 against itself."""
+
+    def tokenize(self, text: str) -> list[str]:
+        return _WORD.findall(text.lower())
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
 def _rouge(metric: str) -> Metric:
     kind = "rougeL" if metric == "rouge_l" else f"rouge{metric[-1]}"
     from rouge_score import rouge_scorer
 
-    scorer = rouge_scorer.RougeScorer([kind])
+    scorer = rouge_scorer.RougeScorer([kind], tokenizer=_UnicodeTokens())
 
     def score(output: str, reference: str) -> float:
         # F-measure of the n-gram (or longest common subsequence) overlap.
@@ -83,17 +108,82 @@ def _rouge(metric: str) -> Metric:
     return score
 
 
+def cosine(first: Sequence[float], second: Sequence[float]) -> float:
+    """The cosine of the angle between two vectors, with opposite and unrelated directions
+    (cosine <= 0) both scoring 0; a zero vector is like nothing else."""
+    if len(first) != len(second):
+        raise ScorerFailure(
+            f"the embeddings have different lengths ({len(first)} and {len(second)})"
+        )
+    dot = math.fsum(a * b for a, b in zip(first, second, strict=True))
+    norms = math.sqrt(math.fsum(a * a for a in first)) * math.sqrt(math.fsum(b * b for b in second))
+    if norms == 0:
+        return 0.0
+    return min(1.0, max(0.0, dot / norms))
+
+
+def _cosine_scorer(
+    model: object, input: str, reference: str, passing: float | None, key: str
+) -> ScoreFunction:
+    if not isinstance(model, ModelRef):
+        raise ScorerConfigError(
+            "metric 'cosine' needs 'model': the embeddings model, as CONNECTION/MODEL",
+            key="model",
+        )
+
+    async def score(ctx: ScoringContext) -> Verdict:
+        if ctx.models is None:
+            raise ScorerFailure("metric 'cosine' needs the call engine, which this context lacks")
+        texts = [ctx.render(input), ctx.render(reference)]
+        try:
+            embedded = await ctx.models.embed(model, texts)
+        except (BudgetExceeded, CallCancelled):
+            raise  # the session's stop, not this scorer's failure
+        except SampleError as exc:
+            raise ScorerFailure(f"no embeddings: {exc}") from None
+        value = cosine(*embedded.vectors)
+        return Verdict(
+            value,
+            None if passing is None else value >= passing,
+            f"cosine {value:.3f}" + ("" if passing is None else f" (passes at {passing:g})"),
+        )
+
+    return score
+
+
+def _scorer_for(
+    metric_name: object,
+    key: str,
+    model: object,
+    input: str,
+    reference: str,
+    passing: float | None,
+) -> ScoreFunction:
+    if metric_name == COSINE:
+        return _cosine_scorer(model, input, reference, passing, key)
+    metric = metric_named(metric_name, key)
+    if model is not None:
+        raise ScorerConfigError(
+            f"'model' is for metric 'cosine' (embeddings); metric '{metric_name}' needs none",
+            key="model",
+        )
+    return _scorer(metric, str(metric_name), input, reference, passing)
+
+
 def metric_named(name: object, key: str) -> Metric:
     """The metric ``name``; ScorerConfigError naming ``key`` for an unknown one, or one whose
     library is not installed."""
     if name in _NOT_HERE:
-        raise ScorerConfigError(f"{_NOT_HERE[str(name)]}; use one of {', '.join(METRICS)}", key=key)
+        raise ScorerConfigError(
+            f"{_NOT_HERE[str(name)]}; use one of {', '.join((*METRICS, COSINE))}", key=key
+        )
     if name not in METRICS:
         from ..spec.hints import did_you_mean
 
-        hint = did_you_mean(str(name), METRICS)
+        known = (*METRICS, COSINE)
+        hint = did_you_mean(str(name), known)
         raise ScorerConfigError(
-            f"unknown metric {name!r}{hint} (known: {', '.join(METRICS)})", key=key
+            f"unknown metric {name!r}{hint} (known: {', '.join(known)})", key=key
         )
     module = _MODULE_OF.get(str(name))
     if module is not None and importlib.util.find_spec(module) is None:
@@ -114,7 +204,9 @@ def _scorer(
 ) -> ScoreFunction:
     def score(ctx: ScoringContext) -> Verdict:
         output, wanted = ctx.render(input), ctx.render(reference)
-        value = metric(output, wanted)
+        # Equal texts are as similar as texts get, by every metric: the libraries' n-gram
+        # metrics give 0 to two empty texts.
+        value = 1.0 if output == wanted else metric(output, wanted)
         return Verdict(
             value,
             None if passing is None else value >= passing,
@@ -129,11 +221,15 @@ def similarity(
     metric: object = None,
     input: str = "{{ sample.output_text }}",
     reference: str = "{{ item.expected }}",
+    model: object = None,
 ) -> ScoreFunction:
-    """How similar the output (``input``) is to ``reference`` by ``metric``, in [0, 1]."""
+    """How similar the output (``input``) is to ``reference`` by ``metric``, in [0, 1];
+    ``model``: the embeddings model of metric ``cosine``."""
     if metric is None:
-        raise ScorerConfigError(f"needs 'metric': one of {', '.join(METRICS)}", key="metric")
-    return _scorer(metric_named(metric, "metric"), str(metric), input, reference, None)
+        raise ScorerConfigError(
+            f"needs 'metric': one of {', '.join((*METRICS, COSINE))}", key="metric"
+        )
+    return _scorer_for(metric, "metric", model, input, reference, None)
 
 
 def text_similarity(
@@ -142,19 +238,22 @@ def text_similarity(
     reference: Any = None,
     evaluation_metric: object = None,
     pass_threshold: object = None,
+    model: object = None,
 ) -> ScoreFunction:
     """OpenAI's ``text_similarity`` grader: ``evaluation_metric`` of ``input`` against
-    ``reference``, passing at ``pass_threshold``."""
+    ``reference``, passing at ``pass_threshold``; ``model``: the embeddings model of
+    ``cosine``."""
     if not isinstance(reference, str):
         raise ScorerConfigError(
             "needs 'reference', a template such as '{{ item.reference_answer }}'", key="reference"
         )
     if evaluation_metric is None:
         raise ScorerConfigError(
-            f"needs 'evaluation_metric': one of {', '.join(METRICS)}", key="evaluation_metric"
+            f"needs 'evaluation_metric': one of {', '.join((*METRICS, COSINE))}",
+            key="evaluation_metric",
         )
-    metric = metric_named(evaluation_metric, "evaluation_metric")
     passing = None
     if pass_threshold is not None:
-        passing = number_option("pass_threshold", pass_threshold, minimum=0.0)
-    return _scorer(metric, str(evaluation_metric), input, reference, passing)
+        # Every metric scores in [0, 1]: a threshold above 1 could never pass.
+        passing = number_option("pass_threshold", pass_threshold, minimum=0.0, maximum=1.0)
+    return _scorer_for(evaluation_metric, "evaluation_metric", model, input, reference, passing)

@@ -32,6 +32,9 @@ pytest.importorskip("rouge_score")
         ("gleu", "a b c d", "a b c d", 1.0),
         ("gleu", "", "", 1.0),
         ("gleu", "x", "y", 0.0),
+        # ROUGE tokens are letters and digits of any script, lowercased: 2 of 3 words.
+        ("rouge_1", "日本語 の テキスト", "日本語 テキスト", pytest.approx(0.8)),
+        ("rouge_1", "Café au lait", "café noir", pytest.approx(0.4)),
     ],
 )
 def test_metric_values(metric: str, output: str, reference: str, expected: float) -> None:
@@ -72,7 +75,7 @@ def test_text_similarity_passes_at_its_threshold() -> None:
     [
         ({"metric": "rouge"}, "unknown metric 'rouge'"),
         ({"metric": "levenstein"}, "did you mean 'levenshtein'"),
-        ({"metric": "cosine"}, "not available yet"),
+        ({"metric": "cosine"}, "metric 'cosine' needs 'model'"),
         ({"metric": "meteor"}, "WordNet"),
         ({}, "needs 'metric'"),
     ],
@@ -92,3 +95,13 @@ def test_a_metric_without_its_library_names_the_extra(monkeypatch: pytest.Monkey
     with pytest.raises(ScorerConfigError, match=r"pytest-evals\[similarity\]"):
         metric_named("fuzzy_match", "metric")
     assert metric_named("gleu", "metric")("a", "a") == 1.0  # gleu needs no library
+
+
+@pytest.mark.parametrize(
+    "metric", ["fuzzy_match", "levenshtein", "bleu", "gleu", "rouge_1", "rouge_l"]
+)
+@pytest.mark.parametrize("text", ["", "日本語のテキスト", "ok"])
+def test_equal_texts_score_1_by_every_metric(metric: str, text: str) -> None:
+    score = similarity(metric=metric, input="{{ item.a }}", reference="{{ item.b }}")
+    verdict = score(ScoringContext({"a": text, "b": text}, Sample(output="")))
+    assert verdict.score == 1.0  # type: ignore[union-attr]
