@@ -71,6 +71,15 @@ class Sample:
 
 
 @dataclass(frozen=True)
+class Embedded:
+    """The vectors of one scorer's texts, in their order, and what getting them used as one
+    call (tokens and cost: the texts' shares of the requests they went out in)."""
+
+    vectors: tuple[tuple[float, ...], ...]
+    call: Sample
+
+
+@dataclass(frozen=True)
 class ScoreResult:
     """One scorer's verdict on one sample."""
 
@@ -128,6 +137,8 @@ class CallSpend:
     tokens: TokenUsage | None
     cost: float | None
     cached: bool
+    replayed: float | None = None
+    """The part of ``cost`` that answers from the response cache recorded: not paid now."""
 
     @classmethod
     def of(cls, samples: Sequence[Sample]) -> CallSpend | None:
@@ -138,6 +149,7 @@ class CallSpend:
             sum_tokens(s.tokens for s in samples),
             sum_known(s.cost for s in samples),
             all(s.cached for s in samples),
+            sum_known(s.cost for s in samples if s.cached),
         )
 
     def __add__(self, other: CallSpend) -> CallSpend:
@@ -146,6 +158,7 @@ class CallSpend:
             sum_tokens((self.tokens, other.tokens)),
             sum_known((self.cost, other.cost)),
             self.cached and other.cached,
+            sum_known((self.replayed, other.replayed)),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -182,9 +195,17 @@ class ResultRecord:
     judge_cost: float | None = None
     """What the judge (and embedding) calls of its scorers used and cost, apart from the
     sample's ``tokens`` and ``cost``."""
+    judge_cost_replayed: float | None = None
+    """The part of ``judge_cost`` recorded by answers served from the response cache."""
     metadata: dict[str, Any] = field(default_factory=dict)
     """What the target returned as ``metadata``, or the call's (attempts, the model that
     answered), of the first sample."""
+
+    def add_judge_spend(self, spend: CallSpend | None) -> None:
+        """Note what its scorers' calls used (``judge_tokens``, ``judge_cost``)."""
+        if spend is not None:
+            self.judge_tokens, self.judge_cost = spend.tokens, spend.cost
+            self.judge_cost_replayed = spend.replayed
 
     def redacted(self, secrets: Sequence[str]) -> ResultRecord:
         """This record with every secret (the values of the API key variables) taken out of
@@ -239,6 +260,7 @@ class ResultRecord:
             "flaky": self.flaky,
             "judge_tokens": (self.judge_tokens or TokenUsage()).to_dict(),
             "judge_cost": self.judge_cost,
+            "judge_cost_replayed": self.judge_cost_replayed,
             "metadata": self.metadata,
         }
         if self.repeats is not None:

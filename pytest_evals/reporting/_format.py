@@ -56,13 +56,24 @@ def cost(summary: Mapping[str, Any]) -> str:
 
 
 def judge_cost(summary: Mapping[str, Any]) -> str | None:
-    """What the judge calls of the run's scorers cost (their recorded cost, cache hits
-    included); None when no scorer called a model."""
+    """What the judge calls of the run's scorers paid, as ``cost`` shows the samples' (cache
+    hits cost nothing now); None when no scorer called a model."""
     judged = (summary.get("judge_tokens") or {}).get("total") is not None
     value = summary.get("judge_cost")
     if value is None:
         return NA if judged else None
-    return usd(value)
+    incurred = summary.get("judge_cost_incurred")
+    return usd(value if incurred is None else incurred)
+
+
+def total_cost(summary: Mapping[str, Any]) -> str:
+    """Samples and judges together, paid now."""
+    value = summary.get("total_cost")
+    if value is None:
+        return NA
+    incurred = summary.get("total_cost_incurred")
+    text = usd(value if incurred is None else incurred)
+    return f"≥{text}" if summary.get("cost_incomplete") else text
 
 
 def cost_with_judges(summary: Mapping[str, Any]) -> str:

@@ -19,9 +19,10 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     no cost is left out of that flag: a failed call is not billed as far as we can tell.
     ``flaky``: datapoints whose repeats disagreed (some passed, some did not);
     ``judge_cost``: what the judge calls of its scorers cost, ``total_cost`` samples and
-    judges together. A record kept from an earlier session (``"kept": true``, under
-    ``--lf``) counts in ``cost`` but not in ``cost_incurred``; a kept cache hit is not a hit
-    of this session.
+    judges together; ``judge_cost_incurred`` and ``total_cost_incurred`` leave out what
+    answers from the cache and kept records had recorded, as ``cost_incurred`` does. A
+    record kept from an earlier session (``"kept": true``, under ``--lf``) counts in
+    ``cost`` but not in ``cost_incurred``; a kept cache hit is not a hit of this session.
     """
     passed = failed = errored = cache_hits = 0
     score_sum = 0.0
@@ -35,6 +36,7 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     scorers: dict[str, list[float]] = {}  # name -> [score sum, scored, passed]
     flaky: list[str] = []
     judge_cost: float | None = None
+    judge_not_paid = 0.0  # replayed from the cache, or kept from an earlier session
     judge_tokens: dict[str, int | None] = {"prompt": None, "completion": None, "total": None}
     earned_points = possible_points = 0.0
     rubric_entries = 0
@@ -72,6 +74,10 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             flaky.append(str(record.get("datapoint_id")))
         if record.get("judge_cost") is not None:
             judge_cost = (judge_cost or 0.0) + record["judge_cost"]
+            if record.get("kept"):
+                judge_not_paid += record["judge_cost"]
+            else:
+                judge_not_paid += record.get("judge_cost_replayed") or 0.0
         _add_tokens(judge_tokens, record.get("judge_tokens"))
 
         for entry in record.get("scores") or ():
@@ -111,6 +117,7 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "cost_replayed": cost_replayed,
         "cost_kept": cost_kept,
         "judge_cost": judge_cost,
+        "judge_cost_incurred": None if judge_cost is None else judge_cost - judge_not_paid,
         "judge_tokens": judge_tokens,
         "total_earned_points": earned_points if rubric_entries else None,
         "total_possible_points": possible_points if rubric_entries else None,
@@ -120,6 +127,12 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "total_cost": None
         if cost is None and judge_cost is None
         else (cost or 0) + (judge_cost or 0),
+        "total_cost_incurred": None
+        if cost is None and judge_cost is None
+        else (cost or 0)
+        - (cost_replayed or 0.0)
+        - (cost_kept or 0.0)
+        + (0.0 if judge_cost is None else judge_cost - judge_not_paid),
         "cache_hits": cache_hits,
         "flaky": len(flaky),
         "flaky_datapoints": flaky,

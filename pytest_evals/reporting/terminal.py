@@ -90,8 +90,7 @@ def _judge_cells(summary: Mapping[str, Any]) -> list[Cell]:
     judges = fmt.judge_cost(summary)
     if judges is None:
         return []
-    total = summary.get("total_cost")
-    return [("judge cost", judges), ("total cost", fmt.NA if total is None else fmt.usd(total))]
+    return [("judge cost", judges), ("total cost", fmt.total_cost(summary))]
 
 
 def _repeats(run: Run) -> bool:

@@ -106,9 +106,7 @@ def completed_record(
         status="completed",
         metadata=dict(samples[0].metadata),
     )
-    judged = _spent([r for o in outcomes for r in o.results])
-    if judged is not None:
-        record.judge_tokens, record.judge_cost = judged.tokens, judged.cost
+    record.add_judge_spend(_spent([r for o in outcomes for r in o.results]))
     if len(outcomes) == 1:
         record.score = outcomes[0].score
         record.passed = outcomes[0].passed
@@ -163,6 +161,5 @@ def error_record(
         passed=False,
         metadata=dict(samples[0].metadata) if samples else {},
     )
-    if judged is not None:
-        record.judge_tokens, record.judge_cost = judged.tokens, judged.cost
+    record.add_judge_spend(judged)
     return record

@@ -186,8 +186,10 @@ def test_a_verdict_that_cant_be_read_is_an_error_with_the_judges_text(
 def test_a_second_run_asks_the_judge_nothing(pytester: pytest.Pytester, judge: FakeOpenAI) -> None:
     pytester.makepyprojecttoml(_pyproject(judge.base_url))
     pytester.makefile(".eval.yaml", **{"evals/judged": CHOICES})
-    first, _ = _run(pytester)
+    first, before = _run(pytester)
     assert first.ret == pytest.ExitCode.OK
+    paid = before["runs"][0]["summary"]
+    assert paid["judge_cost_incurred"] == pytest.approx(paid["judge_cost"]) and paid["judge_cost"]
     asked = len(judge.requests)
     second, report = _run(pytester)
     assert second.ret == pytest.ExitCode.OK
@@ -195,6 +197,14 @@ def test_a_second_run_asks_the_judge_nothing(pytester: pytest.Pytester, judge: F
     entries = [r["scores"][0] for r in report["runs"][0]["result_items"]]
     assert all(e["cached"] for e in entries)
     assert [e["score"] for e in entries] == [1.0, 0.5, 0.0]
+    # The recorded cost stays in judge_cost; nothing of it was paid by this run.
+    summary = report["runs"][0]["summary"]
+    assert summary["judge_cost"] == pytest.approx(paid["judge_cost"])
+    assert summary["judge_cost_incurred"] == 0 and summary["total_cost_incurred"] == 0
+    assert all(
+        r["judge_cost_replayed"] == r["judge_cost"] for r in report["runs"][0]["result_items"]
+    )
+    second.stdout.fnmatch_lines(["*judge cost  $0.0000  total cost  $0.0000*"])
 
 
 MODEL_AND_JUDGE = """
