@@ -229,3 +229,27 @@ def test_the_budget_counts_embedding_calls(pytester: pytest.Pytester, server: Fa
     assert run["summary"]["judge_cost"] >= 0.1
     sent = sum(len(b["input"]) for b in _embedding_bodies(server))
     assert sent < 60
+
+
+def test_the_models_own_params_go_into_the_request_not_the_connections(
+    pytester: pytest.Pytester, server: FakeOpenAI
+) -> None:
+    pytester.makepyprojecttoml(
+        _pyproject(server.base_url, "params = { top_p = 0.5 }")  # chat params: not sent
+    )
+    spec = (
+        "scorers:\n  - type: text_similarity\n    evaluation_metric: cosine\n"
+        "    model: {connection: emb, name: e-small, params: {dimensions: 8}}\n"
+        "    reference: '{{ item.expected }}'\n"
+        "cases:\n  - {id: a, output: same words, expected: same words here}\n"
+    )
+    pytester.makefile(".eval.yaml", **{"evals/params": spec})
+    result, _ = _run(pytester, "--evals-cache", "off")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    [body] = _embedding_bodies(server)
+    assert body == {
+        "model": "e-small",
+        "input": ["same words", "same words here"],
+        "encoding_format": "float",
+        "dimensions": 8,
+    }
