@@ -178,6 +178,8 @@ class CallEngine:
         self._groups: dict[str, asyncio.Semaphore] = {}
         self._process_slot: asyncio.Semaphore | None = None
         self._batcher: EmbeddingBatcher | None = None
+        self._embeddings_reported: set[str] = set()
+        """Cache keys of the embeddings whose recorded spend was counted once already."""
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -302,7 +304,14 @@ class CallEngine:
                     "no calls"
                 )
             return None
-        return EmbeddedText(vector, hit.prompt_tokens, hit.cost, hit.latency_ms, cached=True)
+        embedded = EmbeddedText(vector, hit.prompt_tokens, hit.cost, hit.latency_ms, cached=True)
+        if key in self._embeddings_reported:
+            # Live, a text that several datapoints share goes out once and is billed once;
+            # its recording counts once a process too, or a replay would cost more than
+            # the run it replays.
+            return embedded.unbilled()
+        self._embeddings_reported.add(key)
+        return embedded
 
     async def _embed_batch(self, batch: Batch) -> list[EmbeddedText]:
         """One embeddings request for the batch's texts: each text gets its share (by
@@ -345,9 +354,11 @@ class CallEngine:
             part_cost = None if cost is None or not total else cost * (tokens or 0) / total
             part = EmbeddedText(vector, tokens, part_cost, sent.latency_ms)
             embedded.append(part)
+            key = cache_key(embedding_material(connection, model, text))
+            self._embeddings_reported.add(key)
             if store is not None:
                 store.put(
-                    cache_key(embedding_material(connection, model, text)),
+                    key,
                     CachedResponse(
                         text=json.dumps(vector),
                         prompt_tokens=part.prompt_tokens,

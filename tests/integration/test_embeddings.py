@@ -131,13 +131,19 @@ def test_a_second_run_sends_only_the_texts_it_has_not_embedded(
 ) -> None:
     pytester.makepyprojecttoml(_pyproject(server.base_url))
     pytester.makefile(".eval.yaml", **{"evals/close": COSINE})
-    first, _ = _run(pytester)
+    first, before = _run(pytester)
     assert first.ret == pytest.ExitCode.OK, first.stdout.str()
     sent_first = len(_embedding_bodies(server))
     assert sent_first > 0
     again, report = _run(pytester)
     assert again.ret == pytest.ExitCode.OK
     assert len(_embedding_bodies(server)) == sent_first  # nothing asked again
+    # The replay reports what the run it replays cost ("VEC[1, 0]", shared by three
+    # datapoints, was billed once), and that none of it was paid now.
+    replayed, live = report["runs"][0]["summary"], before["runs"][0]["summary"]
+    assert replayed["judge_tokens"] == live["judge_tokens"]
+    assert replayed["judge_cost"] == pytest.approx(live["judge_cost"])
+    assert replayed["judge_cost_incurred"] == 0
     entries = [r["scores"][0] for r in _records(report).values()]
     assert all(e["cached"] for e in entries)
     assert _records(report)["diagonal"]["scores"][0]["score"] == pytest.approx(1 / math.sqrt(2))

@@ -101,10 +101,11 @@ def test_requests_per_minute_hold_across_xdist_workers(
         times = sorted(r["at"] for r in server.requests)
     # 600 a minute is one every 100 ms, whichever worker sends it: any 11 consecutive
     # requests span about a second (less when a send lags its slot, as on a loaded
-    # machine; without the limit they would span a few milliseconds).
+    # machine, where a process descheduled for a few hundred ms sends its lagging
+    # requests together; without the limit they would span a few milliseconds).
     assert len(times) == N
     spans = [times[i + 10] - times[i] for i in range(len(times) - 10)]
-    assert min(spans) >= 0.75, spans
+    assert min(spans) >= 0.5, spans
     assert times[-1] - times[0] >= (N - 1) * 0.1 * 0.9
 
 
