@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 # This module sits at the package's root: the folder of every plugin frame.
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
@@ -70,7 +72,12 @@ class SampleError(Exception):
 
 
 class BudgetExceeded(SampleError):
-    """``--evals-max-cost`` is reached: no new calls start."""
+    """``--evals-max-cost`` is reached: no new calls start. ``produced``: the samples of a
+    datapoint's other repeats that were answered (and paid for) all the same."""
+
+    def __init__(self, message: str, produced: Sequence[Any] = ()) -> None:
+        super().__init__(message)
+        self.produced = tuple(produced)
 
 
 class CallCancelled(SampleError):

@@ -197,6 +197,8 @@ class ResultRecord:
     sample's ``tokens`` and ``cost``."""
     judge_cost_replayed: float | None = None
     """The part of ``judge_cost`` recorded by answers served from the response cache."""
+    stopped: bool = False
+    """An error because ``--evals-max-cost`` stopped it half-way (kept for what it paid)."""
     metadata: dict[str, Any] = field(default_factory=dict)
     """What the target returned as ``metadata``, or the call's (attempts, the model that
     answered), of the first sample."""
@@ -265,4 +267,6 @@ class ResultRecord:
         }
         if self.repeats is not None:
             data["repeats"] = self.repeats
+        if self.stopped:
+            data["stopped"] = True
         return data

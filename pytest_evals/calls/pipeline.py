@@ -102,6 +102,10 @@ async def _produce_all(plan: DatapointPlan, engine: Engine) -> list[Sample]:
     ]
     try:
         return list(await asyncio.gather(*tasks))
+    except BudgetExceeded as exc:
+        # The others' calls were sent, or are refused too: what they answer was paid for.
+        done = await asyncio.gather(*tasks, return_exceptions=True)
+        raise BudgetExceeded(str(exc), [s for s in done if isinstance(s, Sample)]) from None
     except BaseException:
         # One repeat failed the datapoint: the others' calls are not worth paying for.
         for task in tasks:

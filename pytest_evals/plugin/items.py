@@ -394,7 +394,11 @@ class DatapointItem(pytest.Item):
                 # Not this datapoint's fault: it is not run, and the session stops after it
                 # (an xdist worker hands the reason to the controller, which stops them all).
                 self.session.shouldstop = str(exc)
-                pytest.skip(str(exc))
+                paid = [s for s in exc.produced if not s.cached]
+                if not paid:
+                    pytest.skip(str(exc))
+                # Some of its repeats were answered: kept, as their spend is the session's.
+                raise EvalSampleError(self._stopped(exc, list(exc.produced))) from None
             raise EvalSampleError(self._error(str(exc))) from None
 
     def _keep(self, record: ResultRecord) -> ResultRecord:
@@ -407,12 +411,18 @@ class DatapointItem(pytest.Item):
         judged = calls.spend() if calls is not None else None
         return self._keep(error_record(self._context, self.datapoint, message, samples, judged))
 
+    def _stopped(self, exc: BudgetExceeded, samples: Sequence[Sample]) -> ResultRecord:
+        """The record of a datapoint the budget stopped after some of its calls were paid."""
+        record = self._error(f"not scored: {exc}", samples)
+        record.stopped = True
+        return record
+
     def _spent_this_session(self) -> bool:
         """Whether any of its calls was made (and paid for) in this session."""
         calls = self._work.scorer_calls if self._work is not None else None
-        return any(not s.cached for s in self._samples) or (
-            calls is not None and any(not s.cached for s in calls.samples)
-        )
+        # An output the datapoint gives was no call.
+        produced = not self.datapoint.has_output and any(not s.cached for s in self._samples)
+        return produced or (calls is not None and any(not s.cached for s in calls.samples))
 
     def runtest(self) -> None:
         assert self._work is not None
@@ -426,7 +436,7 @@ class DatapointItem(pytest.Item):
                     pytest.skip(str(exc))
                 # Its sample or some judge calls were paid for: kept in the report (as an
                 # unscored datapoint), or the summary would spend less than the session did.
-                raise EvalScorerError(self._error(f"not scored: {exc}", self._samples)) from None
+                raise EvalScorerError(self._stopped(exc, self._samples)) from None
             reason = str(exc) or "the session stopped before the scorers finished"
             raise EvalScorerError(
                 self._error(f"scoring was cancelled: {reason}", self._samples)

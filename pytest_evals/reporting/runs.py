@@ -194,7 +194,8 @@ class RunBook:
 
         ``failed``: a datapoint's process crashed, or the run could not produce a single
         scored sample (every record errored). ``cancelled``: the session was cut short after
-        tests began to run, before the run got all its datapoints (its records are kept).
+        tests began to run, before the run got all its datapoints, or with some stopped
+        half-way by the budget (its records are kept).
         ``pending``: the same, but the session ended before any test ran (a collection error
         interrupted it). ``completed`` otherwise — whether its gate holds is a separate
         verdict, not a run status.
@@ -216,7 +217,9 @@ class RunBook:
             run.finished_at = now
             if run.crashed:
                 run.status = "failed"
-            elif interrupted and run.progress < run.total:
+            elif interrupted and (
+                run.progress < run.total or any(r.get("stopped") for r in run.records)
+            ):
                 run.status = "cancelled" if tests_ran else "pending"
             elif run.records and all(r.get("status") == "error" for r in run.records):
                 run.status = "failed"

@@ -258,3 +258,32 @@ def test_a_budget_stop_with_every_call_in_flight_cancels_and_exits_2(
     run = load_json(pytester.path / "out.json")["runs"][0]
     assert run["status"] == "cancelled"
     assert all(r["status"] == "completed" for r in run["result_items"])
+
+
+def test_a_budget_stop_between_repeats_keeps_the_answered_ones(
+    pytester: pytest.Pytester, server: FakeOpenAI
+) -> None:
+    # Two of four repeats in flight at once; their answers ($0.002 each: one token in, one
+    # out) reach the budget, and the repeats not sent by then are refused. Those answered
+    # were paid for: the datapoint is an unscored error that keeps them, not a skip that
+    # loses their cost.
+    pytester.makepyprojecttoml(
+        pyproject(server.base_url).replace("max_concurrency = 4", "max_concurrency = 2")
+    )
+    spec = SPEC.split("cases:")[0] + "repeat: 4\ncases:\n  - {id: q0, input: q, expected: q}\n"
+    pytester.makefile(".eval.yaml", **{"evals/echo": spec})
+    result = pytester.runpytest(
+        "--evals", "evals", "--evals-cache", "off", "--evals-max-cost", "0.003",
+        "--evals-json", "out.json",
+    )  # fmt: skip
+    assert result.ret == pytest.ExitCode.INTERRUPTED, result.stdout.str()
+    sent = server.request_count
+    assert sent in (2, 3)  # the third goes out if a slot frees before the budget is reached
+    [run] = load_json(pytester.path / "out.json")["runs"]
+    [record] = run["result_items"]
+    assert run["status"] == "cancelled"
+    assert record["status"] == "error"
+    assert record["error"].startswith("not scored: --evals-max-cost 0.003 reached")
+    assert record["stopped"] is True
+    assert record["tokens"] == {"prompt": sent, "completion": sent, "total": 2 * sent}
+    assert record["cost"] == pytest.approx(0.002 * sent)

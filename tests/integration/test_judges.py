@@ -833,6 +833,7 @@ def test_a_budget_stop_keeps_the_verdicts_of_judge_calls_already_sent(
     for record in run["result_items"]:
         if record["status"] == "error":
             assert record["error"].startswith("not scored: --evals-max-cost 0.1 reached")
+            assert record["stopped"] is True
             assert record["judge_cost"] == pytest.approx(per_call)
 
 
