@@ -548,7 +548,7 @@ def _check_scorers(
             bound.extend(bind_scorers([config], registry, resolved=[resolved]))
         except ScorerConfigError as exc:
             key_at = (*at, exc.key) if exc.key and at else at
-            raise reader.error(str(exc), *key_at) from None
+            raise reader.error(_of_scorer(config, exc), *key_at) from None
         scorer_type = registry.get(config.type)
         if scorer_type.needs_context:
             for datapoint in datapoints:
@@ -591,6 +591,15 @@ def _check_scorers(
                     allow_sample=True,
                 )
     return bound
+
+
+def _of_scorer(config: ScorerConfig, error: ScorerConfigError) -> str:
+    """The message naming its scorer: a key path such as ``scorers[3]`` says little in a
+    list of judges."""
+    message = str(error)
+    if message.startswith("scorer ") or error.key == "type":
+        return message  # it names the scorer (or its unknown type) already
+    return f"scorer '{config.name}': {message}"
 
 
 def _option_defaults(factory: Callable[..., Any]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from ..records import Sample
 from ..spec.hints import did_you_mean
 from ..spec.model import SCORER_COMMON_KEYS, ModelRef
 from ..spec.templates import render
-from ..values import is_json_data, is_number, number_problem
+from ..values import is_json_data, is_number, not_text, number_problem
 
 
 class ScorerConfigError(Exception):
@@ -38,6 +38,19 @@ def number_option(
     if problem is not None:
         raise ScorerConfigError(f"'{key}' {problem}", key=key)
     return float(value)  # type: ignore[arg-type]
+
+
+def text_option(name: str, value: object, *, what: str, key: str | None = None) -> str:
+    """A text option that is not blank, or ScorerConfigError naming what was given (``what``
+    says what the option holds). ``key`` is the option when ``name`` is a part of it
+    (``input[0].content`` of ``input``)."""
+    if not isinstance(value, str):
+        raise ScorerConfigError(
+            f"'{name}' must be text ({what}), got {not_text(value)}", key=key or name
+        )
+    if not value.strip():
+        raise ScorerConfigError(f"'{name}' is empty: it must be {what}", key=key or name)
+    return value
 
 
 @dataclass(frozen=True)

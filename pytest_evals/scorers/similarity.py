@@ -12,9 +12,15 @@ from __future__ import annotations
 import importlib.util
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
 
-from .base import ScoreFunction, ScorerConfigError, ScoringContext, Verdict, number_option
+from .base import (
+    ScoreFunction,
+    ScorerConfigError,
+    ScoringContext,
+    Verdict,
+    number_option,
+    text_option,
+)
 
 Metric = Callable[[str, str], float]
 _EXTRA = 'pip install "pytest-evals[similarity]"'
@@ -109,11 +115,17 @@ def metric_named(name: object, key: str) -> Metric:
     return functions[str(name)]
 
 
+_TEMPLATE = "a template such as '{{ item.reference_answer }}'"
+
+
 def _scorer(
-    metric: Metric, name: str, input: str, reference: str, passing: float | None
+    metric: Metric, name: str, input: object, reference: object, passing: float | None
 ) -> ScoreFunction:
+    compared = text_option("input", input, what=_TEMPLATE)
+    wanted_template = text_option("reference", reference, what=_TEMPLATE)
+
     def score(ctx: ScoringContext) -> Verdict:
-        output, wanted = ctx.render(input), ctx.render(reference)
+        output, wanted = ctx.render(compared), ctx.render(wanted_template)
         value = metric(output, wanted)
         return Verdict(
             value,
@@ -127,8 +139,8 @@ def _scorer(
 def similarity(
     *,
     metric: object = None,
-    input: str = "{{ sample.output_text }}",
-    reference: str = "{{ item.expected }}",
+    input: object = "{{ sample.output_text }}",
+    reference: object = "{{ item.expected }}",
 ) -> ScoreFunction:
     """How similar the output (``input``) is to ``reference`` by ``metric``, in [0, 1]."""
     if metric is None:
@@ -138,17 +150,15 @@ def similarity(
 
 def text_similarity(
     *,
-    input: str = "{{ sample.output_text }}",
-    reference: Any = None,
+    input: object = "{{ sample.output_text }}",
+    reference: object = None,
     evaluation_metric: object = None,
     pass_threshold: object = None,
 ) -> ScoreFunction:
     """OpenAI's ``text_similarity`` grader: ``evaluation_metric`` of ``input`` against
     ``reference``, passing at ``pass_threshold``."""
-    if not isinstance(reference, str):
-        raise ScorerConfigError(
-            "needs 'reference', a template such as '{{ item.reference_answer }}'", key="reference"
-        )
+    if reference is None:
+        raise ScorerConfigError(f"needs 'reference', {_TEMPLATE}", key="reference")
     if evaluation_metric is None:
         raise ScorerConfigError(
             f"needs 'evaluation_metric': one of {', '.join(METRICS)}", key="evaluation_metric"

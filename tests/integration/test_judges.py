@@ -572,11 +572,8 @@ def test_rubric_points_of_repeats_count_each_datapoint_once(pytester: pytest.Pyt
         ("{type: llm_judge, model: nowhere/g, prompt: x, range: [0, 1]}", "unknown connection"),
         (
             "{type: llm_judge, model: judge/g, prompt: x, choice_scores: {~: 1, A: 0}}",
-            "labels must be text, got None",
-        ),
-        (
-            "{type: llm_judge, model: judge/g, prompt: x, choice_scores: {yes: 1, no: 0}}",
-            "labels must be text, got True: quote it",
+            "labels must be text, got nothing (YAML reads ~, null and an empty value as "
+            "nothing): quote it, e.g. 'null'",
         ),
         (
             "{type: llm_judge, model: judge/g, prompt: '{{ item.missing }}', range: [0, 1]}",

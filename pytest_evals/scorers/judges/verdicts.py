@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..base import ScorerFailure
+from ...values import not_text
+from ..base import ScorerConfigError, ScorerFailure
 
 _FENCED = re.compile(r"^```[A-Za-z]*\s*(.*?)\s*```$", re.DOTALL)
 _SHOWN_RAW = 600
@@ -229,18 +230,29 @@ class RubricVerdict:
         return awards, reasoning_of(data)
 
 
+def label_option(subject: str, value: object, *, key: str) -> str:
+    """A label (a choice, a criterion's name): non-blank text, stripped; ScorerConfigError
+    otherwise, naming what YAML read (an unquoted ``yes`` is True) and how to quote it."""
+    if not isinstance(value, str):
+        raise ScorerConfigError(
+            f"{subject} must be text, got {not_text(value, quote=True)}", key=key
+        )
+    if not value.strip():
+        raise ScorerConfigError(f"{subject} must not be empty", key=key)
+    return value.strip()
+
+
 def labels_option(value: object, key: str) -> tuple[str, ...]:
     """A non-empty list of distinct, non-empty labels; ScorerConfigError otherwise."""
-    from ..base import ScorerConfigError
-
-    if (
-        not isinstance(value, Sequence)
-        or isinstance(value, str)
-        or not value
-        or not all(isinstance(v, str) and v.strip() for v in value)
-    ):
-        raise ScorerConfigError(f"'{key}' must be a non-empty list of labels (text)", key=key)
-    labels = tuple(v.strip() for v in value)
+    if value is None:
+        raise ScorerConfigError(f"needs '{key}': a non-empty list of labels", key=key)
+    if not isinstance(value, Sequence) or isinstance(value, str) or not value:
+        raise ScorerConfigError(
+            f"'{key}' must be a non-empty list of labels, got {not_text(value)}", key=key
+        )
+    labels = tuple(
+        label_option(f"'{key}[{position}]'", label, key=key) for position, label in enumerate(value)
+    )
     if len(set(labels)) != len(labels):
         raise ScorerConfigError(f"'{key}' lists a label twice", key=key)
     return labels

@@ -1,0 +1,98 @@
+"""A judge scorer's options are checked at collection, each problem one collection error that
+names the file, the scorer (or datapoint) and the key, before any judge is called: a preset's
+own prompt keeps its placeholders, every template a judge is shown is checked against every
+datapoint, a pass is decided by one key, non-text is named as YAML read it, and every problem
+of a model mapping is told at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from ..fakeserver import FakeOpenAI
+from ..judgeserver import judge_answer
+from .conftest import assert_no_plugin_traceback
+
+
+@pytest.fixture
+def judge() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI(answer=judge_answer) as server:
+        yield server
+
+
+def _collect_error(pytester: pytest.Pytester, judge: FakeOpenAI, spec: str) -> str:
+    """The collection error a spec is, with no judge called and no plugin traceback."""
+    pytester.makepyprojecttoml(
+        f'[tool.pytest-evals.connections.judge]\nprovider = "openai"\n'
+        f'base_url = "{judge.base_url}"\nretries = 0\n'
+    )
+    pytester.makefile(".eval.yaml", **{"evals/bad": spec})
+    result = pytester.runpytest("--evals", "evals")
+    text = result.stdout.str()
+    assert result.ret == pytest.ExitCode.INTERRUPTED, text
+    assert "evals/bad.eval.yaml:" in text
+    assert_no_plugin_traceback(text)
+    assert judge.requests == []
+    return text
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (
+            "{type: llm_judge, model: judge/g, prompt: 42, choices: [A], choice_scores: {A: 1}}",
+            "key 'scorers[0].prompt': scorer 'llm_judge': 'prompt' must be text (a template "
+            "over item.* and sample.*), got the number 42",
+        ),
+        (
+            "{type: factuality, model: judge/g, prompt: [a, b]}",
+            "'prompt' must be text (a template over item.* and sample.*), got a list",
+        ),
+        (
+            "{type: closedqa, model: judge/g, criteria: 3}",
+            "'criteria' must be text (what a good answer does, e.g. 'names the capital city'), "
+            "got the number 3",
+        ),
+        (
+            "{type: llm_judge, model: judge/g, prompt: x, choice_scores: {yes: 1, no: 0}}",
+            "'choice_scores' labels must be text, got True (YAML reads yes/no/on/off/true/false "
+            "as booleans): quote it, e.g. 'yes'",
+        ),
+        (
+            "{type: label_model, model: judge/g, input: [{role: user, content: x}],"
+            " labels: [on, off], passing_labels: [on]}",
+            "'labels[0]' must be text, got True (YAML reads yes/no/on/off/true/false as "
+            "booleans): quote it, e.g. 'yes'",
+        ),
+        (
+            "{type: llm_judge, model: judge/g, prompt: x, choices: [A, 2], "
+            "choice_scores: {A: 1, '2': 0}}",
+            "'choices[1]' must be text, got the number 2: quote it, e.g. '2'",
+        ),
+        (
+            "{type: rubric, model: judge/g, criteria: [{name: no, points: 1, description: d}]}",
+            "'criteria[0].name' must be text, got False (YAML reads yes/no/on/off/true/false "
+            "as booleans): quote it, e.g. 'no'",
+        ),
+        (
+            "{type: rubric, model: judge/g, criteria: [{name: a, points: 1, description: 5}]}",
+            "'criteria[0].description' must be text (what earns the points), got the number 5",
+        ),
+        (
+            "{type: score_model, model: judge/g, input: [{role: user, content: 7}]}",
+            "'input[0].content' must be text (a template), got the number 7",
+        ),
+        (
+            "{type: text_similarity, reference: 42, evaluation_metric: gleu}",
+            "'reference' must be text (a template such as '{{ item.reference_answer }}'), "
+            "got the number 42",
+        ),
+    ],
+)
+def test_non_text_where_text_is_needed_is_named_as_yaml_read_it(
+    pytester: pytest.Pytester, judge: FakeOpenAI, entry: str, message: str
+) -> None:
+    spec = f"scorers:\n  - {entry}\ncases:\n  - {{id: a, input: q, output: x, expected: x}}\n"
+    text = _collect_error(pytester, judge, spec)
+    assert message in text, text
