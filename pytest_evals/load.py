@@ -271,6 +271,8 @@ def _selection(reader: _SpecReader) -> tuple[Path, Selection] | None:
             "must be a file path (relative to the spec) or {path, limit, sample, seed}", "dataset"
         )
     file = reader.path.parent / value
+    if file.is_dir():
+        raise reader.error(f"dataset '{value}' is a directory, not a file ({file})", "dataset")
     if not file.is_file():
         raise reader.error(f"dataset file '{value}' not found (looked for {file})", "dataset")
     return file, selection

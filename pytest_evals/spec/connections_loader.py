@@ -16,6 +16,7 @@ from ..errors import EvalInputError
 from ..redact import looks_like_key
 from ..values import number_problem
 from .connections import STRUCTURED_OUTPUT_FORMS, Connection, Prices, StructuredOutput
+from .files import file_problem
 from .hints import did_you_mean
 from .model import ModelRef
 
@@ -336,8 +337,9 @@ def _file(table: _Table, key: str) -> Path:
     path = Path(table.string(key))
     base = table.source.parent if table.source is not None else Path.cwd()
     path = path if path.is_absolute() else base / path
-    if not path.is_file():
-        raise table.error(key, f"no such file: {path}")
+    problem = file_problem(path)
+    if problem is not None:
+        raise table.error(key, problem)
     return path
 
 

@@ -96,3 +96,20 @@ def test_non_text_where_text_is_needed_is_named_as_yaml_read_it(
     spec = f"scorers:\n  - {entry}\ncases:\n  - {{id: a, input: q, output: x, expected: x}}\n"
     text = _collect_error(pytester, judge, spec)
     assert message in text, text
+
+
+@pytest.mark.parametrize("where", ["context_files: [notes]", "documents"])
+def test_a_directory_given_as_a_context_file_is_named_a_directory(
+    pytester: pytest.Pytester, judge: FakeOpenAI, where: str
+) -> None:
+    pytester.mkdir("evals")
+    (pytester.path / "evals" / "notes").mkdir()
+    documents = "documents: [notes]\n" if where == "documents" else ""
+    own = f", {where}" if where != "documents" else ""
+    spec = (
+        f"{documents}scorers: [{{type: faithfulness, model: judge/g}}]\n"
+        f"cases:\n  - {{id: a, input: q, output: x{own}}}\n"
+    )
+    text = _collect_error(pytester, judge, spec)
+    assert "evals/notes is a directory, not a file" in text, text
+    assert "no such file" not in text
