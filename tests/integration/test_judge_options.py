@@ -38,6 +38,33 @@ def _collect_error(pytester: pytest.Pytester, judge: FakeOpenAI, spec: str) -> s
 
 
 @pytest.mark.parametrize(
+    ("entry", "placeholder"),
+    [
+        ("{type: faithfulness, model: judge/g, prompt: 'Is {{ output }} supported?'}", "{context}"),
+        (
+            "{type: closedqa, model: judge/g, criteria: polite, prompt: 'Is {{ output }} good?'}",
+            "{criteria}",
+        ),
+        (
+            "{type: rubric, model: judge/g, prompt: 'Grade {{ output }}',"
+            " criteria: [{name: a, points: 1, description: d}]}",
+            "{criteria}",
+        ),
+    ],
+)
+def test_a_presets_own_prompt_must_keep_the_placeholder_it_fills(
+    pytester: pytest.Pytester, judge: FakeOpenAI, entry: str, placeholder: str
+) -> None:
+    # Without it the judge would never be shown the context (or criteria) it judges by.
+    spec = f"scorers:\n  - {entry}\ncases:\n  - {{id: a, input: q, output: x, context: c}}\n"
+    text = _collect_error(pytester, judge, spec)
+    scorer = entry.split("type: ")[1].split(",")[0]
+    assert f"key 'scorers[0].prompt': scorer '{scorer}': 'prompt' must contain {placeholder}" in (
+        text
+    ), text
+
+
+@pytest.mark.parametrize(
     ("entry", "message"),
     [
         (

@@ -39,6 +39,9 @@ from .verdicts import (
 
 CONTEXT_PLACEHOLDER = "{context}"
 """Where a judge's prompt takes the datapoint's context (``faithfulness``)."""
+CRITERIA_PLACEHOLDER = "{criteria}"
+"""Where a preset's prompt takes its criteria (``closedqa``, ``rubric``)."""
+_FILLS = {CONTEXT_PLACEHOLDER: "the datapoint's context", CRITERIA_PLACEHOLDER: "the criteria"}
 _PROMPT = "a template over item.* and sample.*"
 JUDGE_SEED = 0
 """Judges are seeded: an unseeded grader can flip its verdict between two runs."""
@@ -168,9 +171,19 @@ def _prompt_or_messages(
     return text_option("prompt", prompt, what=_PROMPT), None
 
 
-def _preset_prompt(prompt: object) -> str:
-    """A preset's prompt, its own or the user's."""
-    return text_option("prompt", prompt, what=_PROMPT)
+def _preset_prompt(prompt: object, *placeholders: str) -> str:
+    """A preset's prompt, its own or the user's: text that keeps every placeholder the
+    preset fills. A prompt without ``{context}`` would never show the judge the context
+    it is to judge against, and every verdict would be made up."""
+    text = text_option("prompt", prompt, what=_PROMPT)
+    for placeholder in placeholders:
+        if placeholder not in text:
+            raise ScorerConfigError(
+                f"'prompt' must contain {placeholder}: it is where the judge is shown "
+                f"{_FILLS[placeholder]}",
+                key="prompt",
+            )
+    return text
 
 
 def _scores_option(value: object, labels: Sequence[str] | None) -> dict[str, float]:
@@ -308,7 +321,7 @@ def closedqa(
         raise ScorerConfigError(f"needs 'criteria': {_CRITERION}", key="criteria")
     wanted = text_option("criteria", criteria, what=_CRITERION).strip()
     verdict = ChoiceVerdict(("Y", "N"))
-    text = _preset_prompt(prompt).replace("{criteria}", wanted)
+    text = _preset_prompt(prompt, CRITERIA_PLACEHOLDER).replace(CRITERIA_PLACEHOLDER, wanted)
     return _choice_judge(judge_model(model), text, None, verdict, {"Y": 1.0, "N": 0.0})
 
 
@@ -316,7 +329,7 @@ def faithfulness(*, model: object = None, prompt: object = prompts.FAITHFULNESS)
     """Is every claim of the output supported by the datapoint's context (``context``,
     ``context_files``, the spec's ``documents``)? supported 1, partly 0.5, unsupported 0."""
     verdict = ChoiceVerdict(tuple(prompts.FAITHFULNESS_SCORES))
-    text = _preset_prompt(prompt)
+    text = _preset_prompt(prompt, CONTEXT_PLACEHOLDER)
     return _choice_judge(judge_model(model), text, None, verdict, prompts.FAITHFULNESS_SCORES)
 
 
@@ -419,7 +432,7 @@ def rubric(
     verdict = RubricVerdict(listed)
     judge = judge_model(model)
     lines = "\n".join(f"- {c.name} ({c.points:g} points): {c.description}" for c in listed)
-    text = _preset_prompt(prompt).replace("{criteria}", lines)
+    text = _preset_prompt(prompt, CRITERIA_PLACEHOLDER).replace(CRITERIA_PLACEHOLDER, lines)
     possible = math.fsum(c.points for c in listed)
 
     async def score(ctx: ScoringContext) -> Verdict:
