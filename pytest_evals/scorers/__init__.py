@@ -35,14 +35,16 @@ def builtin_registry() -> ScorerRegistry:
     registry.register(
         "text_similarity", similarity.text_similarity, graded=True, template_options=compared
     )
-    # Judges call the model their `model` names, else the session's judge.
+    # Judges call the model their `model` names, else the session's judge. Their template
+    # options are every option rendered for the judge: closedqa's and rubric's criteria are
+    # written into the prompt, and rendered with it.
     for name, factory, graded, templates in (
         ("llm_judge", judges.llm_judge, True, ("prompt", "messages")),
         ("factuality", judges.factuality, True, ("prompt",)),
-        ("closedqa", judges.closedqa, False, ("prompt",)),
+        ("closedqa", judges.closedqa, False, ("prompt", "criteria")),
         ("label_model", judges.label_model, False, ("input",)),
         ("score_model", judges.score_model, True, ("input",)),
-        ("rubric", judges.rubric, True, ("prompt",)),
+        ("rubric", judges.rubric, True, ("prompt", "criteria")),
         ("faithfulness", judges.faithfulness, False, ("prompt",)),
         ("relevance", judges.relevance, False, ("prompt",)),
     ):

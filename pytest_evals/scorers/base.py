@@ -138,7 +138,8 @@ class ScorerType:
     """A registered scorer type.
 
     ``graded`` scorers pass at 0.5 by default, binary ones at 1.0. ``template_options`` name
-    the options holding templates, checked against every datapoint at collection.
+    the options holding templates (text, or lists and mappings of texts: every text in them
+    is a template), checked against every datapoint at collection.
     ``needs_expected`` scorers are a collection error on a datapoint without ``expected``.
     ``model_options`` hold ``CONNECTION/MODEL`` references and ``import_options``
     ``"package.module:function"`` ones: both are resolved at collection, like a spec's own

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from ..fakeserver import FakeOpenAI
-from ..judgeserver import judge_answer
+from ..judgeserver import judge_answer, judge_requests
 from .conftest import assert_no_plugin_traceback
 
 
@@ -62,6 +62,54 @@ def test_a_presets_own_prompt_must_keep_the_placeholder_it_fills(
     assert f"key 'scorers[0].prompt': scorer '{scorer}': 'prompt' must contain {placeholder}" in (
         text
     ), text
+
+
+@pytest.mark.parametrize(
+    ("entry", "key"),
+    [
+        (
+            "{type: closedqa, model: judge/g, criteria: 'names {{ item.city }}'}",
+            "scorers[0].criteria",
+        ),
+        (
+            "{type: rubric, model: judge/g,"
+            " criteria: [{name: a, points: 1, description: 'names {{ item.city }}'}]}",
+            "scorers[0].criteria[0].description",
+        ),
+    ],
+)
+def test_item_fields_in_a_judges_criteria_are_checked_on_every_datapoint(
+    pytester: pytest.Pytester, judge: FakeOpenAI, entry: str, key: str
+) -> None:
+    # The criteria are written into the judge's prompt and rendered with it: a field a
+    # datapoint lacks would be a miss "the output has no value" at run time, no judge asked.
+    spec = (
+        f"scorers:\n  - {entry}\ncases:\n  - {{id: paris, input: q, output: x, city: Paris}}\n"
+        "  - {id: nowhere, input: q, output: x}\n"
+    )
+    text = _collect_error(pytester, judge, spec)
+    assert (
+        f"datapoint 'nowhere': key '{key}': template field 'item.city' is missing from this "
+        "datapoint"
+    ) in text, text
+
+
+def test_a_closedqa_criteria_template_reaches_the_judge_rendered(
+    pytester: pytest.Pytester, judge: FakeOpenAI
+) -> None:
+    pytester.makepyprojecttoml(
+        f'[tool.pytest-evals.connections.judge]\nprovider = "openai"\n'
+        f'base_url = "{judge.base_url}"\nretries = 0\n'
+    )
+    spec = (
+        "scorers:\n  - {type: closedqa, model: judge/g, criteria: 'names {{ item.city }}'}\n"
+        'cases:\n  - {id: a, input: q, city: Paris, output: \'JUDGE{"choice": "Y"}\'}\n'
+    )
+    pytester.makefile(".eval.yaml", **{"evals/qa": spec})
+    result = pytester.runpytest("--evals", "evals")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    [body] = judge_requests(judge.requests)
+    assert "[Criterion]: names Paris" in body["messages"][-1]["content"]
 
 
 @pytest.mark.parametrize(

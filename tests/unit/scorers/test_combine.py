@@ -107,6 +107,9 @@ def test_builtin_registry_types_and_flags() -> None:
     assert registry.get("label_model").template_options == ("input",)
     assert registry.get("string_check").template_options == ("input", "reference")
     assert registry.get("regex").template_options == ()
+    # Every option rendered for a judge is a template: criteria are written into the prompt.
+    assert registry.get("closedqa").template_options == ("prompt", "criteria")
+    assert registry.get("rubric").template_options == ("prompt", "criteria")
 
 
 # -- bind_scorers --------------------------------------------------------------------------
