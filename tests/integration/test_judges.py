@@ -149,6 +149,8 @@ cases:
   - {id: prose, output: "RAW:I think the answer is fine."}
   - {id: stray, output: 'JUDGE{"choice": "Maybe"}'}
   - {id: missing, output: 'JUDGE{"verdict": "A"}'}
+  - {id: unreasoned, output: 'RAW:{"choice": "A"}'}
+  - {id: numbered, output: 'JUDGE{"choice": "A", "reasoning": 7}'}
   - {id: fine, output: 'JUDGE{"choice": "A"}'}
 """
 
@@ -164,23 +166,29 @@ def test_a_verdict_that_cant_be_read_is_an_error_with_the_judges_text(
     text = result.stdout.str()
     assert_no_plugin_traceback(text)
     records = {r["datapoint_id"]: r for r in report["runs"][0]["result_items"]}
-    for name in ("prose", "stray", "missing"):
+    unreadable = ("prose", "stray", "missing", "unreasoned", "numbered")
+    for name in unreadable:
         assert records[name]["status"] == "error", records[name]
         assert records[name]["passed"] is False
         assert "the judge's verdict can't be read" in records[name]["error"]
     assert "I think the answer is fine." in records["prose"]["error"]
     assert "'Maybe' is not one of the allowed labels (A, B)" in records["stray"]["error"]
     assert "no 'choice' text" in records["missing"]["error"]
+    # `reasoning` is required by the schema: a verdict without it, or with a number, is as
+    # unreadable as one without its label.
+    for name, answered in (("unreasoned", '{"choice": "A"}'), ("numbered", '"reasoning": 7')):
+        assert "it has no 'reasoning' text; the judge answered" in records[name]["error"]
+        assert answered in records[name]["error"]
     assert records["fine"]["passed"] is True
-    assert report["runs"][0]["summary"]["errored"] == 3
+    assert report["runs"][0]["summary"]["errored"] == 5
     # The unreadable verdicts were paid for: their spend stays in the records and summary.
-    for name in ("prose", "stray", "missing"):
+    for name in unreadable:
         assert records[name]["judge_cost"] > 0 and records[name]["judge_tokens"]["total"] > 0
     assert report["runs"][0]["summary"]["judge_cost"] == pytest.approx(
         sum(r["judge_cost"] for r in records.values())
     )
     # A scorer that could not score fails its item (its record says error, and why).
-    result.assert_outcomes(passed=1, failed=3)
+    result.assert_outcomes(passed=1, failed=5)
 
 
 def test_a_second_run_asks_the_judge_nothing(pytester: pytest.Pytester, judge: FakeOpenAI) -> None:
