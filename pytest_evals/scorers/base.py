@@ -147,6 +147,9 @@ class ScorerType:
     ``needs_context`` types judge the output against the datapoint's context (a
     collection error where it has none). ``default_judge`` types get the session's judge
     (``judge_model``, ``--evals-judge-model``) as their ``model`` when the entry names none.
+    ``pass_option`` decides the pass in the type's own terms, in place of ``threshold``
+    (OpenAI's ``pass_threshold``, ``passing_labels``): an entry giving both is a collection
+    error, since one of them would be silently ignored.
     """
 
     name: str
@@ -158,6 +161,7 @@ class ScorerType:
     import_options: tuple[str, ...] = ()
     default_judge: bool = False
     needs_context: bool = False
+    pass_option: str | None = None
 
     @property
     def default_threshold(self) -> float:
@@ -182,6 +186,7 @@ class ScorerRegistry:
         import_options: Iterable[str] = (),
         default_judge: bool = False,
         needs_context: bool = False,
+        pass_option: str | None = None,
     ) -> None:
         """Add a scorer type; a later registration under the same name replaces the earlier."""
         self._types[name] = ScorerType(
@@ -194,6 +199,7 @@ class ScorerRegistry:
             tuple(import_options),
             default_judge,
             needs_context,
+            pass_option,
         )
 
     def __contains__(self, name: object) -> bool:

@@ -113,6 +113,40 @@ def test_a_closedqa_criteria_template_reaches_the_judge_rendered(
 
 
 @pytest.mark.parametrize(
+    ("entry", "decides"),
+    [
+        (
+            "{type: score_model, model: judge/g, input: [{role: user, content: x}],"
+            " pass_threshold: 0.5, threshold: 0.9}",
+            "pass_threshold",
+        ),
+        (
+            "{type: label_model, model: judge/g, input: [{role: user, content: x}],"
+            " labels: [a, b], passing_labels: [a], threshold: 0.5}",
+            "passing_labels",
+        ),
+        (
+            "{type: text_similarity, input: x, reference: x, evaluation_metric: gleu,"
+            " pass_threshold: 0.5, threshold: 0.9}",
+            "pass_threshold",
+        ),
+        (
+            "{type: python, source: 'def grade(sample, item): return 1.0',"
+            " pass_threshold: 0.5, threshold: 0.9}",
+            "pass_threshold",
+        ),
+    ],
+)
+def test_two_keys_deciding_one_pass_are_a_collection_error(
+    pytester: pytest.Pytester, judge: FakeOpenAI, entry: str, decides: str
+) -> None:
+    spec = f"scorers:\n  - {entry}\ncases:\n  - {{id: a, input: q, output: x}}\n"
+    text = _collect_error(pytester, judge, spec)
+    assert "key 'scorers[0].threshold': scorer '" in text, text
+    assert f"give either '{decides}' or 'threshold', not both" in text, text
+
+
+@pytest.mark.parametrize(
     ("entry", "message"),
     [
         (
