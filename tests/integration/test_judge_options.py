@@ -222,3 +222,41 @@ def test_a_directory_given_as_a_context_file_is_named_a_directory(
     text = _collect_error(pytester, judge, spec)
     assert "evals/notes is a directory, not a file" in text, text
     assert "no such file" not in text
+
+
+@pytest.mark.parametrize(
+    ("model", "key"),
+    [
+        (
+            "scorers:\n  - {type: relevance,"
+            " model: {connection: nope, name: 3, temperature: hot}}\n",
+            "scorers[0].model",
+        ),
+        ("model: {connection: nope, name: 3, temperature: hot}\nscorers: [none]\n", "model"),
+    ],
+)
+def test_every_problem_of_a_model_mapping_is_one_message(
+    pytester: pytest.Pytester, judge: FakeOpenAI, model: str, key: str
+) -> None:
+    output = ", output: x" if model.startswith("scorers") else ""
+    spec = f"{model}cases:\n  - {{id: a, input: q{output}}}\n"
+    text = _collect_error(pytester, judge, spec)
+    [line] = [line for line in text.splitlines() if "problems" in line and "bad.eval.yaml" in line]
+    assert f"key '{key}': 3 problems: (1) unknown connection 'nope'" in line, line
+    assert "(2) 'name' must be the model name as text, got the number 3" in line, line
+    assert "(3) temperature must be a number, got 'hot'" in line, line
+
+
+def test_every_bad_sampling_param_of_a_grader_is_one_message(
+    pytester: pytest.Pytester, judge: FakeOpenAI
+) -> None:
+    spec = (
+        "scorers:\n  - {type: score_model, model: judge/g, input: [{role: user, content: x}],"
+        " sampling_params: {temperature: -1, seed: 1.5, top_p: 0.9}}\n"
+        "cases:\n  - {id: a, input: q, output: x}\n"
+    )
+    text = _collect_error(pytester, judge, spec)
+    assert (
+        "key 'scorers[0].sampling_params': scorer 'score_model': 'sampling_params.temperature' "
+        "must be at least 0, got -1; 'sampling_params.seed' must be a whole number, got 1.5"
+    ) in text, text

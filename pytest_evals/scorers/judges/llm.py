@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from ...errors import BudgetExceeded, CallCancelled, SampleError
 from ...spec.model import ModelRef
-from ...values import not_text
+from ...values import not_text, number_problem
 from ..base import (
     ScoreFunction,
     ScorerConfigError,
@@ -46,6 +46,13 @@ _PROMPT = "a template over item.* and sample.*"
 JUDGE_SEED = 0
 """Judges are seeded: an unseeded grader can flip its verdict between two runs."""
 _ROLES = ("system", "user", "assistant", "developer")
+# The grader's sampling_params that set the judge call's own settings, and their bounds.
+_SAMPLING_NUMBERS: dict[str, dict[str, Any]] = {
+    "temperature": {"minimum": 0.0},
+    "seed": {"whole": True},
+    "max_completions_tokens": {"whole": True, "minimum": 1},
+    "max_tokens": {"whole": True, "minimum": 1},
+}
 
 
 class _Verdict(Protocol):
@@ -72,18 +79,22 @@ def judge_model(model: object, sampling: Mapping[str, Any] | None = None) -> Mod
     )
     if not sampling:
         return judged
+    problems = [
+        f"'sampling_params.{key}' {problem}"
+        for key, bounds in _SAMPLING_NUMBERS.items()
+        if key in sampling and (problem := number_problem(sampling[key], **bounds)) is not None
+    ]
+    if problems:
+        # All of them at once, like a model mapping's.
+        raise ScorerConfigError("; ".join(problems), key="sampling_params")
     params = dict(judged.params)
     for key, value in sampling.items():
         if key == "temperature":
-            judged = replace(
-                judged, temperature=number_option("sampling_params.temperature", value, minimum=0)
-            )
+            judged = replace(judged, temperature=float(value))
         elif key == "seed":
-            judged = replace(judged, seed=int(number_option("sampling_params.seed", value)))
+            judged = replace(judged, seed=value)
         elif key in ("max_completions_tokens", "max_tokens"):
-            judged = replace(
-                judged, max_tokens=int(number_option(f"sampling_params.{key}", value, above=0))
-            )
+            judged = replace(judged, max_tokens=value)
         else:
             params[key] = value
     return replace(judged, params=params)
