@@ -269,19 +269,39 @@ def test_a_judge_that_names_no_model_without_a_default_is_a_collection_error(
     assert judge.requests == []
 
 
+@pytest.mark.parametrize("judge_model", ['"nowhere/x"', '"nowhere"', "{connection = 3}"])
 def test_a_bad_default_judge_names_where_it_was_written(
-    pytester: pytest.Pytester, judge: FakeOpenAI
+    pytester: pytest.Pytester, judge: FakeOpenAI, judge_model: str
 ) -> None:
-    pytester.makepyprojecttoml(_pyproject(judge.base_url, project='judge_model = "nowhere/x"'))
-    pytester.makefile(".eval.yaml", **{"evals/qa": MODEL_AND_JUDGE})
+    # CHOICES names its judge: the project's default is checked all the same.
+    pytester.makepyprojecttoml(_pyproject(judge.base_url, project=f"judge_model = {judge_model}"))
+    pytester.makefile(".eval.yaml", **{"evals/judged": CHOICES})
     result, _ = _run(pytester)
-    assert result.ret == pytest.ExitCode.INTERRUPTED
-    text = result.stdout.str()
-    assert "pyproject.toml" in text and "tool.pytest-evals.judge_model" in text
-    assert "unknown connection 'nowhere'" in text
-    result, _ = _run(pytester, "--evals-judge-model", "gone/x")
-    text = result.stdout.str()
-    assert "--evals-judge-model" in text and "unknown connection 'gone'" in text
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
+    result.stderr.fnmatch_lines(["ERROR: pyproject.toml: key 'tool.pytest-evals.judge_model*"])
+    assert judge.requests == []
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--evals-judge-model", "nope/x", "unknown connection 'nope'"),
+        ("--evals-judge-model", "jugde/x", "unknown connection 'jugde'; did you mean 'judge'?"),
+        ("--evals-judge-model", "judge", "expected CONNECTION/MODEL"),
+        ("--evals-model", "jugde/x", "unknown connection 'jugde'; did you mean 'judge'?"),
+    ],
+)
+def test_a_bad_model_flag_is_a_usage_error_whether_or_not_a_spec_uses_it(
+    pytester: pytest.Pytester, judge: FakeOpenAI, flag: str, value: str, message: str
+) -> None:
+    # CHOICES names its judge and grades given outputs: neither flag would change it.
+    pytester.makepyprojecttoml(_pyproject(judge.base_url))
+    pytester.makefile(".eval.yaml", **{"evals/judged": CHOICES})
+    result, _ = _run(pytester, flag, value)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
+    result.stderr.fnmatch_lines([f"*{flag}*{message}*"])
+    assert_no_plugin_traceback(result.stderr.str())
+    assert judge.requests == []
 
 
 def test_a_judge_connections_missing_key_is_one_collection_error(
