@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -271,6 +271,8 @@ def _selection(reader: _SpecReader) -> tuple[Path, Selection] | None:
             "must be a file path (relative to the spec) or {path, limit, sample, seed}", "dataset"
         )
     file = reader.path.parent / value
+    if file.is_dir():
+        raise reader.error(f"dataset '{value}' is a directory, not a file ({file})", "dataset")
     if not file.is_file():
         raise reader.error(f"dataset file '{value}' not found (looked for {file})", "dataset")
     return file, selection
@@ -548,7 +550,7 @@ def _check_scorers(
             bound.extend(bind_scorers([config], registry, resolved=[resolved]))
         except ScorerConfigError as exc:
             key_at = (*at, exc.key) if exc.key and at else at
-            raise reader.error(str(exc), *key_at) from None
+            raise reader.error(_of_scorer(config, exc), *key_at) from None
         scorer_type = registry.get(config.type)
         if scorer_type.needs_context:
             for datapoint in datapoints:
@@ -572,17 +574,7 @@ def _check_scorers(
         defaults = _option_defaults(scorer_type.factory)
         for option in scorer_type.template_options:
             template = config.options.get(option, defaults.get(option))
-            # A template, or a list of message templates (a grader's `input`).
-            written: list[tuple[str, tuple[str | int, ...]]] = []
-            if isinstance(template, str):
-                written.append((template, (option,)))
-            elif isinstance(template, list):
-                written.extend(
-                    (entry["content"], (option, index, "content"))
-                    for index, entry in enumerate(template)
-                    if isinstance(entry, Mapping) and isinstance(entry.get("content"), str)
-                )
-            for text, where in written:
+            for text, where in _texts(template, (option,)):
                 _check_templates(
                     reader,
                     text,
@@ -591,6 +583,28 @@ def _check_scorers(
                     allow_sample=True,
                 )
     return bound
+
+
+def _of_scorer(config: ScorerConfig, error: ScorerConfigError) -> str:
+    """The message naming its scorer: a key path such as ``scorers[3]`` says little in a
+    list of judges."""
+    message = str(error)
+    if message.startswith("scorer ") or error.key == "type":
+        return message  # it names the scorer (or its unknown type) already
+    return f"scorer '{config.name}': {message}"
+
+
+def _texts(value: Any, at: tuple[str | int, ...]) -> Iterator[tuple[str, tuple[str | int, ...]]]:
+    """The texts of a template option and where each is: the option itself, or every text
+    inside it (a grader's ``input`` messages, a rubric's criteria), as each is rendered."""
+    if isinstance(value, str):
+        yield value, at
+    elif isinstance(value, Mapping):
+        for key, entry in value.items():
+            yield from _texts(entry, (*at, str(key)))
+    elif isinstance(value, list):
+        for position, entry in enumerate(value):
+            yield from _texts(entry, (*at, position))
 
 
 def _option_defaults(factory: Callable[..., Any]) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Rules for plain values that every layer applies alike: what counts as a number (a finite
-int or float, never a bool) within which bounds, and the text of a non-string value. Pure."""
+int or float, never a bool) within which bounds, the text of a non-string value, and how a
+message names a value that should have been text. Pure."""
 
 from __future__ import annotations
 
@@ -142,3 +143,26 @@ def as_text(value: Any) -> str:
     if isinstance(value, (Mapping, list, tuple, bool, int, float)):
         return canonical_json(value)
     return str(value)
+
+
+def not_text(value: object, *, quote: bool = False) -> str:
+    """A value that should have been text, named as YAML read it, to follow "got ": an
+    unquoted ``yes`` reads as ``True``, which the user never wrote. ``quote`` adds how to
+    write it as text, for short words such as labels (``: quote it, e.g. 'yes'``)."""
+    if isinstance(value, bool):
+        shown = f"{value} (YAML reads yes/no/on/off/true/false as booleans)"
+        example: str | None = "yes" if value else "no"
+    elif value is None:
+        shown = "nothing (YAML reads ~, null and an empty value as nothing)"
+        example = "null"
+    elif isinstance(value, (int, float)):
+        shown, example = f"the number {value!r}", repr(value)
+    elif isinstance(value, Mapping):
+        shown, example = "a mapping", None
+    elif isinstance(value, (list, tuple)):
+        shown, example = "a list", None
+    else:
+        shown, example = repr(value), None
+    if quote and example is not None:
+        shown += f": quote it, e.g. '{example}'"
+    return shown

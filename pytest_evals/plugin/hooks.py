@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from ..errors import EvalInputError
 from ..redact import redact
 
 # PyYAML's C extension keeps references to the first yaml.nodes it saw, so yaml must not be
@@ -24,9 +25,9 @@ from ..spec import yaml_source  # noqa: F401
 from ..spec.model import is_spec_path
 from ..wire import attach
 from . import hookspecs
-from .options import add_options, rerun_flag, resolve_settings
+from .options import EvalsSettings, add_options, rerun_flag, resolve_settings
 from .prefetch import window_for
-from .services import Services
+from .services import Services, check_model_names
 from .state import STATE_KEY, EvalsState
 
 if TYPE_CHECKING:
@@ -118,16 +119,31 @@ def _add_collection_args(config: pytest.Config, paths: tuple[Path, ...]) -> None
             config.args.append(str(path))
 
 
+def _check_model_names(
+    config: pytest.Config, settings: EvalsSettings, pyproject: Path | None
+) -> None:
+    """A bad model flag, or ``judge_model``, is a usage error like a malformed flag value."""
+    try:
+        check_model_names(settings, pyproject)
+    except EvalInputError as exc:
+        where = exc.path
+        if where is not None and Path(where).is_relative_to(config.rootpath):
+            where = str(Path(where).relative_to(config.rootpath))
+        raise pytest.UsageError(str(EvalInputError(exc.message, path=where, key=exc.key))) from None
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     settings = resolve_settings(config)
     explicit = _explicit_spec_files(config)
     if not settings.active and not explicit:
         return
+    pyproject = _find_pyproject(config)
+    _check_model_names(config, settings, pyproject)
     shared_dir = _shared_dir(config)
     services = Services(
         settings,
-        pyproject=_find_pyproject(config),
+        pyproject=pyproject,
         shared_dir=shared_dir,
         default_cache_dir=_default_cache_dir(config),
         register_providers=lambda registry: config.hook.pytest_evals_register_providers(

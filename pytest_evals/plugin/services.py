@@ -5,7 +5,7 @@ no model call never loads the HTTP code nor starts the engine's thread."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +15,7 @@ from ..errors import EvalInputError
 from ..providers.registry import ProviderRegistry
 from ..spec.connections import Connection
 from ..spec.connections_loader import (
+    builtin_connections,
     load_connections,
     parse_model_ref,
     read_connections_table,
@@ -29,6 +30,39 @@ if TYPE_CHECKING:
 
 
 _SHORTEST_SECRET = 8
+_JUDGE_MODEL_KEY = "tool.pytest-evals.judge_model"
+
+
+def check_model_names(settings: EvalsSettings, pyproject: Path | None) -> None:
+    """``--evals-model``, ``--evals-judge-model`` and ``judge_model`` name a model of a known
+    connection: checked as the session starts, whenever one is given, not only once a spec
+    uses it (a misspelt judge would otherwise pass unseen until a judge names no model).
+    EvalInputError saying where the bad one was written.
+
+    Only the connections' names are read here: their tables are checked at collection, when
+    every conftest has registered its providers; a pyproject that can't be read is left to
+    that check too."""
+    try:
+        project = read_project_table(pyproject)
+    except EvalInputError:
+        return
+    table = project.get("connections")
+    names = {*builtin_connections({}), *(table if isinstance(table, Mapping) else {})}
+    for flag, value in (
+        ("--evals-model", settings.model_override),
+        ("--evals-judge-model", settings.judge_model),
+    ):
+        if value is not None:
+            try:
+                parse_model_ref(value, connections=names, key=flag)
+            except EvalInputError as exc:
+                raise EvalInputError(f"{flag} {value}: {exc.message}") from None
+    written = project.get("judge_model")
+    if written is not None:
+        try:
+            parse_model_ref(written, connections=names, key=_JUDGE_MODEL_KEY)
+        except EvalInputError as exc:
+            raise exc.located(path=pyproject) from None
 
 
 class Services:
@@ -95,11 +129,10 @@ class Services:
         written = read_project_table(self._pyproject).get("judge_model")
         if written is None:
             return None
-        key = "tool.pytest-evals.judge_model"
         try:
-            return parse_model_ref(written, connections=self.connections(), key=key)
+            return parse_model_ref(written, connections=self.connections(), key=_JUDGE_MODEL_KEY)
         except EvalInputError as exc:
-            raise exc.located(path=self._pyproject, key=key) from None
+            raise exc.located(path=self._pyproject, key=_JUDGE_MODEL_KEY) from None
 
     def secrets(self) -> tuple[str, ...]:
         """The values of every connection's API key variable: kept out of every record. A

@@ -26,7 +26,9 @@ def builtin_registry() -> ScorerRegistry:
     registry.register("regex", text.regex)
     registry.register("json", structured.json)
     registry.register("numeric", structured.numeric, needs_expected=True)
-    registry.register("python", code.python, import_options=("function",))
+    registry.register(
+        "python", code.python, import_options=("function",), pass_option="pass_threshold"
+    )
     registry.register("latency", budget.latency)
     registry.register("cost", budget.cost)
     registry.register("none", budget.none)
@@ -46,17 +48,20 @@ def builtin_registry() -> ScorerRegistry:
         graded=True,
         template_options=compared,
         model_options=embeds,
+        pass_option="pass_threshold",
     )
-    # Judges call the model their `model` names, else the session's judge.
-    for name, factory, graded, templates in (
-        ("llm_judge", judges.llm_judge, True, ("prompt", "messages")),
-        ("factuality", judges.factuality, True, ("prompt",)),
-        ("closedqa", judges.closedqa, False, ("prompt",)),
-        ("label_model", judges.label_model, False, ("input",)),
-        ("score_model", judges.score_model, True, ("input",)),
-        ("rubric", judges.rubric, True, ("prompt",)),
-        ("faithfulness", judges.faithfulness, False, ("prompt",)),
-        ("relevance", judges.relevance, False, ("prompt",)),
+    # Judges call the model their `model` names, else the session's judge. Their template
+    # options are every option rendered for the judge: closedqa's and rubric's criteria are
+    # written into the prompt, and rendered with it.
+    for name, factory, graded, templates, decides in (
+        ("llm_judge", judges.llm_judge, True, ("prompt", "messages"), None),
+        ("factuality", judges.factuality, True, ("prompt",), None),
+        ("closedqa", judges.closedqa, False, ("prompt", "criteria"), None),
+        ("label_model", judges.label_model, False, ("input",), "passing_labels"),
+        ("score_model", judges.score_model, True, ("input",), "pass_threshold"),
+        ("rubric", judges.rubric, True, ("prompt", "criteria"), None),
+        ("faithfulness", judges.faithfulness, False, ("prompt",), None),
+        ("relevance", judges.relevance, False, ("prompt",), None),
     ):
         registry.register(
             name,
@@ -67,5 +72,6 @@ def builtin_registry() -> ScorerRegistry:
             model_options=("model",),
             default_judge=True,
             needs_context=name == "faithfulness",
+            pass_option=decides,
         )
     return registry

@@ -19,7 +19,7 @@ from ..records import Embedded, Sample
 from ..spec.hints import did_you_mean
 from ..spec.model import SCORER_COMMON_KEYS, ModelRef
 from ..spec.templates import render
-from ..values import is_json_data, is_number, number_problem
+from ..values import is_json_data, is_number, not_text, number_problem
 
 
 class ScorerConfigError(Exception):
@@ -43,6 +43,19 @@ def number_option(
     if problem is not None:
         raise ScorerConfigError(f"'{key}' {problem}", key=key)
     return float(value)  # type: ignore[arg-type]
+
+
+def text_option(name: str, value: object, *, what: str, key: str | None = None) -> str:
+    """A text option that is not blank, or ScorerConfigError naming what was given (``what``
+    says what the option holds). ``key`` is the option when ``name`` is a part of it
+    (``input[0].content`` of ``input``)."""
+    if not isinstance(value, str):
+        raise ScorerConfigError(
+            f"'{name}' must be text ({what}), got {not_text(value)}", key=key or name
+        )
+    if not value.strip():
+        raise ScorerConfigError(f"'{name}' is empty: it must be {what}", key=key or name)
+    return value
 
 
 @dataclass(frozen=True)
@@ -135,7 +148,8 @@ class ScorerType:
     """A registered scorer type.
 
     ``graded`` scorers pass at 0.5 by default, binary ones at 1.0. ``template_options`` name
-    the options holding templates, checked against every datapoint at collection.
+    the options holding templates (text, or lists and mappings of texts: every text in them
+    is a template), checked against every datapoint at collection.
     ``needs_expected`` scorers are a collection error on a datapoint without ``expected``.
     ``model_options`` hold ``CONNECTION/MODEL`` references and ``import_options``
     ``"package.module:function"`` ones: both are resolved at collection, like a spec's own
@@ -143,6 +157,9 @@ class ScorerType:
     ``needs_context`` types judge the output against the datapoint's context (a
     collection error where it has none). ``default_judge`` types get the session's judge
     (``judge_model``, ``--evals-judge-model``) as their ``model`` when the entry names none.
+    ``pass_option`` decides the pass in the type's own terms, in place of ``threshold``
+    (OpenAI's ``pass_threshold``, ``passing_labels``): an entry giving both is a collection
+    error, since one of them would be silently ignored.
     """
 
     name: str
@@ -154,6 +171,7 @@ class ScorerType:
     import_options: tuple[str, ...] = ()
     default_judge: bool = False
     needs_context: bool = False
+    pass_option: str | None = None
 
     @property
     def default_threshold(self) -> float:
@@ -178,6 +196,7 @@ class ScorerRegistry:
         import_options: Iterable[str] = (),
         default_judge: bool = False,
         needs_context: bool = False,
+        pass_option: str | None = None,
     ) -> None:
         """Add a scorer type; a later registration under the same name replaces the earlier."""
         self._types[name] = ScorerType(
@@ -190,6 +209,7 @@ class ScorerRegistry:
             tuple(import_options),
             default_judge,
             needs_context,
+            pass_option,
         )
 
     def __contains__(self, name: object) -> bool:

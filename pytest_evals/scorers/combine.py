@@ -75,6 +75,13 @@ def bind_scorers(
         for key, problem in problems.items():
             if problem is not None:
                 raise ScorerConfigError(f"scorer '{config.name}': '{key}' {problem}", key=key)
+        decides = scorer_type.pass_option
+        if config.threshold is not None and decides and config.options.get(decides) is not None:
+            raise ScorerConfigError(
+                f"scorer '{config.name}': give either '{decides}' or 'threshold', not both: "
+                f"both say when it passes, and '{decides}' would win",
+                key="threshold",
+            )
         replaced = resolved[position] if resolved is not None else {}
         options = {**config.options, **replaced}
         function = registry.build(config.type, options)

@@ -15,7 +15,6 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from ..errors import BudgetExceeded, CallCancelled, SampleError
 from ..spec.model import ModelRef
@@ -26,6 +25,7 @@ from .base import (
     ScoringContext,
     Verdict,
     number_option,
+    text_option,
 )
 
 Metric = Callable[[str, str], float]
@@ -123,8 +123,10 @@ def cosine(first: Sequence[float], second: Sequence[float]) -> float:
 
 
 def _cosine_scorer(
-    model: object, input: str, reference: str, passing: float | None, key: str
+    model: object, input: object, reference: object, passing: float | None, key: str
 ) -> ScoreFunction:
+    compared = text_option("input", input, what=_TEMPLATE)
+    wanted_template = text_option("reference", reference, what=_TEMPLATE)
     if not isinstance(model, ModelRef):
         raise ScorerConfigError(
             "metric 'cosine' needs 'model': the embeddings model, as CONNECTION/MODEL",
@@ -134,7 +136,7 @@ def _cosine_scorer(
     async def score(ctx: ScoringContext) -> Verdict:
         if ctx.models is None:
             raise ScorerFailure("metric 'cosine' needs the call engine, which this context lacks")
-        texts = [ctx.render(input), ctx.render(reference)]
+        texts = [ctx.render(compared), ctx.render(wanted_template)]
         try:
             embedded = await ctx.models.embed(model, texts)
         except (BudgetExceeded, CallCancelled):
@@ -155,8 +157,8 @@ def _scorer_for(
     metric_name: object,
     key: str,
     model: object,
-    input: str,
-    reference: str,
+    input: object,
+    reference: object,
     passing: float | None,
 ) -> ScoreFunction:
     if metric_name == COSINE:
@@ -199,11 +201,17 @@ def metric_named(name: object, key: str) -> Metric:
     return functions[str(name)]
 
 
+_TEMPLATE = "a template such as '{{ item.reference_answer }}'"
+
+
 def _scorer(
-    metric: Metric, name: str, input: str, reference: str, passing: float | None
+    metric: Metric, name: str, input: object, reference: object, passing: float | None
 ) -> ScoreFunction:
+    compared = text_option("input", input, what=_TEMPLATE)
+    wanted_template = text_option("reference", reference, what=_TEMPLATE)
+
     def score(ctx: ScoringContext) -> Verdict:
-        output, wanted = ctx.render(input), ctx.render(reference)
+        output, wanted = ctx.render(compared), ctx.render(wanted_template)
         # Equal texts are as similar as texts get, by every metric: the libraries' n-gram
         # metrics give 0 to two empty texts.
         value = 1.0 if output == wanted else metric(output, wanted)
@@ -219,8 +227,8 @@ def _scorer(
 def similarity(
     *,
     metric: object = None,
-    input: str = "{{ sample.output_text }}",
-    reference: str = "{{ item.expected }}",
+    input: object = "{{ sample.output_text }}",
+    reference: object = "{{ item.expected }}",
     model: object = None,
 ) -> ScoreFunction:
     """How similar the output (``input``) is to ``reference`` by ``metric``, in [0, 1];
@@ -234,8 +242,8 @@ def similarity(
 
 def text_similarity(
     *,
-    input: str = "{{ sample.output_text }}",
-    reference: Any = None,
+    input: object = "{{ sample.output_text }}",
+    reference: object = None,
     evaluation_metric: object = None,
     pass_threshold: object = None,
     model: object = None,
@@ -243,10 +251,8 @@ def text_similarity(
     """OpenAI's ``text_similarity`` grader: ``evaluation_metric`` of ``input`` against
     ``reference``, passing at ``pass_threshold``; ``model``: the embeddings model of
     ``cosine``."""
-    if not isinstance(reference, str):
-        raise ScorerConfigError(
-            "needs 'reference', a template such as '{{ item.reference_answer }}'", key="reference"
-        )
+    if reference is None:
+        raise ScorerConfigError(f"needs 'reference', {_TEMPLATE}", key="reference")
     if evaluation_metric is None:
         raise ScorerConfigError(
             f"needs 'evaluation_metric': one of {', '.join((*METRICS, COSINE))}",

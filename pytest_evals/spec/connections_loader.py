@@ -7,15 +7,16 @@ from __future__ import annotations
 import importlib.util
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import EvalInputError
 from ..redact import looks_like_key
-from ..values import number_problem
+from ..values import not_text, number_problem
 from .connections import STRUCTURED_OUTPUT_FORMS, Connection, Prices, StructuredOutput
+from .files import file_problem
 from .hints import did_you_mean
 from .model import ModelRef
 
@@ -336,8 +337,9 @@ def _file(table: _Table, key: str) -> Path:
     path = Path(table.string(key))
     base = table.source.parent if table.source is not None else Path.cwd()
     path = path if path.is_absolute() else base / path
-    if not path.is_file():
-        raise table.error(key, f"no such file: {path}")
+    problem = file_problem(path)
+    if problem is not None:
+        raise table.error(key, problem)
     return path
 
 
@@ -407,20 +409,18 @@ def load_connections(
     return connections
 
 
-def _unknown_connection(name: str, connections: Mapping[str, Connection], key: str) -> Exception:
+def _unknown_connection_message(name: str, connections: Collection[str]) -> str:
     hint = did_you_mean(name, connections)
-    return EvalInputError(
+    return (
         f"unknown connection '{name}'{hint} (known: {', '.join(sorted(connections))}; "
-        f"define others under [{_TABLE}.NAME] in pyproject.toml)",
-        key=key,
+        f"define others under [{_TABLE}.NAME] in pyproject.toml)"
     )
 
 
-def parse_model_ref(
-    value: Any, *, connections: Mapping[str, Connection], key: str = "model"
-) -> ModelRef:
+def parse_model_ref(value: Any, *, connections: Collection[str], key: str = "model") -> ModelRef:
     """``"CONNECTION/MODEL"`` or ``{connection, name, temperature, max_tokens, seed,
-    params}``; EvalInputError naming ``key`` (e.g. ``models[1].temperature``) otherwise."""
+    params}``; EvalInputError naming ``key`` (e.g. ``models[1].temperature``) otherwise.
+    ``connections`` are the connections by name (only their names are read)."""
     if isinstance(value, str):
         connection, _, name = value.strip().partition("/")
         connection, name = connection.strip(), name.strip()
@@ -429,44 +429,67 @@ def parse_model_ref(
                 f"expected 'CONNECTION/MODEL' such as openai/gpt-4o-mini, got {value!r}", key=key
             )
         if connection not in connections:
-            raise _unknown_connection(connection, connections, key)
+            raise EvalInputError(_unknown_connection_message(connection, connections), key=key)
         return ModelRef(connection, name)
     if not isinstance(value, Mapping):
         raise EvalInputError(
             f"expected 'CONNECTION/MODEL' or a mapping with connection and name, got {value!r}",
             key=key,
         )
+    problems = _model_mapping_problems(value, connections)
+    if len(problems) == 1:
+        [(field, message)] = problems
+        raise EvalInputError(message, key=f"{key}.{field}")
+    if problems:
+        # Every problem of the mapping at once: fixing one to be shown the next is a loop.
+        listed = "; ".join(f"({n}) {message}" for n, (_, message) in enumerate(problems, 1))
+        raise EvalInputError(f"{len(problems)} problems: {listed}", key=key)
+    temperature, max_tokens = value.get("temperature"), value.get("max_tokens")
+    return ModelRef(
+        value["connection"],
+        value["name"],
+        None if temperature is None else float(temperature),
+        max_tokens,
+        value.get("seed"),
+        dict(value.get("params") or {}),
+    )
+
+
+def _model_mapping_problems(
+    value: Mapping[Any, Any], connections: Collection[str]
+) -> list[tuple[str, str]]:
+    """What is wrong with a model mapping, each as (its key, a message naming it), in the
+    order the keys are documented; empty when it is a model."""
+    problems: list[tuple[str, str]] = []
     for field in value:
         if field not in _MODEL_KEYS:
             hint = did_you_mean(str(field), _MODEL_KEYS)
-            raise EvalInputError(f"unknown key '{field}'{hint}", key=f"{key}.{field}")
-    connection_name: Any = value.get("connection")
-    model_name: Any = value.get("name")
-    if not isinstance(connection_name, str) or not connection_name:
-        raise EvalInputError("needs 'connection' (a connection name)", key=f"{key}.connection")
-    if not isinstance(model_name, str) or not model_name.strip():
-        raise EvalInputError("needs 'name' (the model name)", key=f"{key}.name")
-    if connection_name not in connections:
-        raise _unknown_connection(connection_name, connections, f"{key}.connection")
-    temperature = value.get("temperature")
-    max_tokens = value.get("max_tokens")
-    seed = value.get("seed")
-    for field, number, bounds in (
-        ("temperature", temperature, {"minimum": 0.0, "maximum": 2.0}),
-        ("max_tokens", max_tokens, {"whole": True, "minimum": 1}),
-        ("seed", seed, {"whole": True}),
+            problems.append((str(field), f"unknown key '{field}'{hint}"))
+    connection, name = value.get("connection"), value.get("name")
+    if connection is None or connection == "":
+        problems.append(("connection", "needs 'connection' (a connection name)"))
+    elif not isinstance(connection, str):
+        problems.append(
+            ("connection", f"'connection' must be a connection name, got {not_text(connection)}")
+        )
+    elif connection not in connections:
+        problems.append(("connection", _unknown_connection_message(connection, connections)))
+    if name is None or (isinstance(name, str) and not name.strip()):
+        problems.append(("name", "needs 'name' (the model name)"))
+    elif not isinstance(name, str):
+        problems.append(
+            ("name", f"'name' must be the model name as text, got {not_text(name, quote=True)}")
+        )
+    for field, bounds in (
+        ("temperature", {"minimum": 0.0, "maximum": 2.0}),
+        ("max_tokens", {"whole": True, "minimum": 1}),
+        ("seed", {"whole": True}),
     ):
+        number = value.get(field)
         problem = None if number is None else number_problem(number, **bounds)
         if problem is not None:
-            raise EvalInputError(f"{field} {problem}", key=f"{key}.{field}")
-    params = value.get("params") or {}
-    if not isinstance(params, Mapping):
-        raise EvalInputError("params must be a mapping of request parameters", key=f"{key}.params")
-    return ModelRef(
-        connection_name,
-        model_name,
-        None if temperature is None else float(temperature),
-        max_tokens,
-        seed,
-        dict(params),
-    )
+            problems.append((field, f"{field} {problem}"))
+    params = value.get("params")
+    if params is not None and not isinstance(params, Mapping):
+        problems.append(("params", "params must be a mapping of request parameters"))
+    return problems

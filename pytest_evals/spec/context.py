@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .files import file_problem
+
 _MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
 
 
@@ -24,8 +26,9 @@ class ContextError(Exception):
 
 def read_document(path: Path, key: str) -> str:
     """The text of one file: UTF-8 text (Markdown included), or a PDF's extracted text."""
-    if not path.is_file():
-        raise ContextError(f"no such file: {path}", key)
+    problem = file_problem(path)
+    if problem is not None:
+        raise ContextError(problem, key)
     if path.stat().st_size > _MAX_DOCUMENT_BYTES:
         raise ContextError(
             f"{path} is over {_MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB: too large to send a judge",

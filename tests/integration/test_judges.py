@@ -149,6 +149,8 @@ cases:
   - {id: prose, output: "RAW:I think the answer is fine."}
   - {id: stray, output: 'JUDGE{"choice": "Maybe"}'}
   - {id: missing, output: 'JUDGE{"verdict": "A"}'}
+  - {id: unreasoned, output: 'RAW:{"choice": "A"}'}
+  - {id: numbered, output: 'JUDGE{"choice": "A", "reasoning": 7}'}
   - {id: fine, output: 'JUDGE{"choice": "A"}'}
 """
 
@@ -164,23 +166,29 @@ def test_a_verdict_that_cant_be_read_is_an_error_with_the_judges_text(
     text = result.stdout.str()
     assert_no_plugin_traceback(text)
     records = {r["datapoint_id"]: r for r in report["runs"][0]["result_items"]}
-    for name in ("prose", "stray", "missing"):
+    unreadable = ("prose", "stray", "missing", "unreasoned", "numbered")
+    for name in unreadable:
         assert records[name]["status"] == "error", records[name]
         assert records[name]["passed"] is False
         assert "the judge's verdict can't be read" in records[name]["error"]
     assert "I think the answer is fine." in records["prose"]["error"]
     assert "'Maybe' is not one of the allowed labels (A, B)" in records["stray"]["error"]
     assert "no 'choice' text" in records["missing"]["error"]
+    # `reasoning` is required by the schema: a verdict without it, or with a number, is as
+    # unreadable as one without its label.
+    for name, answered in (("unreasoned", '{"choice": "A"}'), ("numbered", '"reasoning": 7')):
+        assert "it has no 'reasoning' text; the judge answered" in records[name]["error"]
+        assert answered in records[name]["error"]
     assert records["fine"]["passed"] is True
-    assert report["runs"][0]["summary"]["errored"] == 3
+    assert report["runs"][0]["summary"]["errored"] == 5
     # The unreadable verdicts were paid for: their spend stays in the records and summary.
-    for name in ("prose", "stray", "missing"):
+    for name in unreadable:
         assert records[name]["judge_cost"] > 0 and records[name]["judge_tokens"]["total"] > 0
     assert report["runs"][0]["summary"]["judge_cost"] == pytest.approx(
         sum(r["judge_cost"] for r in records.values())
     )
     # A scorer that could not score fails its item (its record says error, and why).
-    result.assert_outcomes(passed=1, failed=3)
+    result.assert_outcomes(passed=1, failed=5)
 
 
 def test_a_second_run_asks_the_judge_nothing(pytester: pytest.Pytester, judge: FakeOpenAI) -> None:
@@ -271,19 +279,39 @@ def test_a_judge_that_names_no_model_without_a_default_is_a_collection_error(
     assert judge.requests == []
 
 
+@pytest.mark.parametrize("judge_model", ['"nowhere/x"', '"nowhere"', "{connection = 3}"])
 def test_a_bad_default_judge_names_where_it_was_written(
-    pytester: pytest.Pytester, judge: FakeOpenAI
+    pytester: pytest.Pytester, judge: FakeOpenAI, judge_model: str
 ) -> None:
-    pytester.makepyprojecttoml(_pyproject(judge.base_url, project='judge_model = "nowhere/x"'))
-    pytester.makefile(".eval.yaml", **{"evals/qa": MODEL_AND_JUDGE})
+    # CHOICES names its judge: the project's default is checked all the same.
+    pytester.makepyprojecttoml(_pyproject(judge.base_url, project=f"judge_model = {judge_model}"))
+    pytester.makefile(".eval.yaml", **{"evals/judged": CHOICES})
     result, _ = _run(pytester)
-    assert result.ret == pytest.ExitCode.INTERRUPTED
-    text = result.stdout.str()
-    assert "pyproject.toml" in text and "tool.pytest-evals.judge_model" in text
-    assert "unknown connection 'nowhere'" in text
-    result, _ = _run(pytester, "--evals-judge-model", "gone/x")
-    text = result.stdout.str()
-    assert "--evals-judge-model" in text and "unknown connection 'gone'" in text
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
+    result.stderr.fnmatch_lines(["ERROR: pyproject.toml: key 'tool.pytest-evals.judge_model*"])
+    assert judge.requests == []
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--evals-judge-model", "nope/x", "unknown connection 'nope'"),
+        ("--evals-judge-model", "jugde/x", "unknown connection 'jugde'; did you mean 'judge'?"),
+        ("--evals-judge-model", "judge", "expected CONNECTION/MODEL"),
+        ("--evals-model", "jugde/x", "unknown connection 'jugde'; did you mean 'judge'?"),
+    ],
+)
+def test_a_bad_model_flag_is_a_usage_error_whether_or_not_a_spec_uses_it(
+    pytester: pytest.Pytester, judge: FakeOpenAI, flag: str, value: str, message: str
+) -> None:
+    # CHOICES names its judge and grades given outputs: neither flag would change it.
+    pytester.makepyprojecttoml(_pyproject(judge.base_url))
+    pytester.makefile(".eval.yaml", **{"evals/judged": CHOICES})
+    result, _ = _run(pytester, flag, value)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
+    result.stderr.fnmatch_lines([f"*{flag}*{message}*"])
+    assert_no_plugin_traceback(result.stderr.str())
+    assert judge.requests == []
 
 
 def test_a_judge_connections_missing_key_is_one_collection_error(
@@ -582,11 +610,8 @@ def test_rubric_points_of_repeats_count_each_datapoint_once(pytester: pytest.Pyt
         ("{type: llm_judge, model: nowhere/g, prompt: x, range: [0, 1]}", "unknown connection"),
         (
             "{type: llm_judge, model: judge/g, prompt: x, choice_scores: {~: 1, A: 0}}",
-            "labels must be text, got None",
-        ),
-        (
-            "{type: llm_judge, model: judge/g, prompt: x, choice_scores: {yes: 1, no: 0}}",
-            "labels must be text, got True: quote it",
+            "labels must be text, got nothing (YAML reads ~, null and an empty value as "
+            "nothing): quote it, e.g. 'null'",
         ),
         (
             "{type: llm_judge, model: judge/g, prompt: '{{ item.missing }}', range: [0, 1]}",

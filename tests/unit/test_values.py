@@ -1,4 +1,5 @@
-"""The rules every layer applies to plain values: numbers in bounds, and text of a value."""
+"""The rules every layer applies to plain values: numbers in bounds, text of a value, and how
+a message names a value that should have been text."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pytest_evals.values import as_text, is_number, json_value, number_problem
+from pytest_evals.values import as_text, is_number, json_value, not_text, number_problem
 
 
 @pytest.mark.parametrize("value", [0, 1, -3, 0.5, 1e300])
@@ -99,3 +100,20 @@ def test_json_value_stops_an_alias_bomb() -> None:
     with pytest.raises(NotJSONData, match="over 1,000 values") as caught:
         json_value({"blob": level}, limit=1000)
     assert caught.value.path == ("blob",)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (True, "True (YAML reads yes/no/on/off/true/false as booleans): quote it, e.g. 'yes'"),
+        (False, "False (YAML reads yes/no/on/off/true/false as booleans): quote it, e.g. 'no'"),
+        (None, "nothing (YAML reads ~, null and an empty value as nothing): quote it, e.g. 'null'"),
+        (3, "the number 3: quote it, e.g. '3'"),
+        (1.5, "the number 1.5: quote it, e.g. '1.5'"),
+        ([1], "a list"),
+        ({"a": 1}, "a mapping"),
+    ],
+)
+def test_not_text_names_what_yaml_read(value: Any, shown: str) -> None:
+    assert not_text(value, quote=True) == shown
+    assert not_text(value) == shown.split(": quote it")[0]

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from ...errors import BudgetExceeded, CallCancelled, SampleError
 from ...spec.model import ModelRef
+from ...values import not_text, number_problem
 from ..base import (
     ScoreFunction,
     ScorerConfigError,
@@ -24,6 +25,7 @@ from ..base import (
     ScoringContext,
     Verdict,
     number_option,
+    text_option,
 )
 from . import prompts
 from .verdicts import (
@@ -31,14 +33,26 @@ from .verdicts import (
     Criterion,
     RangeVerdict,
     RubricVerdict,
+    label_option,
     labels_option,
 )
 
 CONTEXT_PLACEHOLDER = "{context}"
 """Where a judge's prompt takes the datapoint's context (``faithfulness``)."""
+CRITERIA_PLACEHOLDER = "{criteria}"
+"""Where a preset's prompt takes its criteria (``closedqa``, ``rubric``)."""
+_FILLS = {CONTEXT_PLACEHOLDER: "the datapoint's context", CRITERIA_PLACEHOLDER: "the criteria"}
+_PROMPT = "a template over item.* and sample.*"
 JUDGE_SEED = 0
 """Judges are seeded: an unseeded grader can flip its verdict between two runs."""
 _ROLES = ("system", "user", "assistant", "developer")
+# The grader's sampling_params that set the judge call's own settings, and their bounds.
+_SAMPLING_NUMBERS: dict[str, dict[str, Any]] = {
+    "temperature": {"minimum": 0.0},
+    "seed": {"whole": True},
+    "max_completions_tokens": {"whole": True, "minimum": 1},
+    "max_tokens": {"whole": True, "minimum": 1},
+}
 
 
 class _Verdict(Protocol):
@@ -65,18 +79,22 @@ def judge_model(model: object, sampling: Mapping[str, Any] | None = None) -> Mod
     )
     if not sampling:
         return judged
+    problems = [
+        f"'sampling_params.{key}' {problem}"
+        for key, bounds in _SAMPLING_NUMBERS.items()
+        if key in sampling and (problem := number_problem(sampling[key], **bounds)) is not None
+    ]
+    if problems:
+        # All of them at once, like a model mapping's.
+        raise ScorerConfigError("; ".join(problems), key="sampling_params")
     params = dict(judged.params)
     for key, value in sampling.items():
         if key == "temperature":
-            judged = replace(
-                judged, temperature=number_option("sampling_params.temperature", value, minimum=0)
-            )
+            judged = replace(judged, temperature=float(value))
         elif key == "seed":
-            judged = replace(judged, seed=int(number_option("sampling_params.seed", value)))
+            judged = replace(judged, seed=value)
         elif key in ("max_completions_tokens", "max_tokens"):
-            judged = replace(
-                judged, max_tokens=int(number_option(f"sampling_params.{key}", value, above=0))
-            )
+            judged = replace(judged, max_tokens=value)
         else:
             params[key] = value
     return replace(judged, params=params)
@@ -86,9 +104,10 @@ def messages_option(value: object, key: str) -> tuple[dict[str, str], ...]:
     """A list of ``{role, content}`` message templates (OpenAI's ``input`` of a grader,
     which may also say ``type: message``)."""
     if not isinstance(value, Sequence) or isinstance(value, str) or not value:
+        given = "" if value is None else f", got {not_text(value)}"
         raise ScorerConfigError(
             f"'{key}' must be a non-empty list of messages such as "
-            "{role: user, content: 'Is {{ sample.output_text }} polite?'}",
+            "{role: user, content: 'Is {{ sample.output_text }} polite?'}" + given,
             key=key,
         )
     messages: list[dict[str, str]] = []
@@ -105,7 +124,9 @@ def messages_option(value: object, key: str) -> tuple[dict[str, str], ...]:
                 f"'{where}.role' must be one of {', '.join(_ROLES)}, got {role!r}", key=key
             )
         if not isinstance(content, str):
-            raise ScorerConfigError(f"'{where}.content' must be text", key=key)
+            raise ScorerConfigError(
+                f"'{where}.content' must be text (a template), got {not_text(content)}", key=key
+            )
         messages.append({"role": str(role), "content": content})
     return tuple(messages)
 
@@ -156,11 +177,24 @@ def _prompt_or_messages(
         raise ScorerConfigError("give either 'prompt' or 'messages', not both", key="messages")
     if messages is not None:
         return None, messages_option(messages, "messages")
-    if not isinstance(prompt, str) or not prompt.strip():
-        raise ScorerConfigError(
-            "needs 'prompt' (a template over item.* and sample.*) or 'messages'", key="prompt"
-        )
-    return prompt, None
+    if prompt is None:
+        raise ScorerConfigError(f"needs 'prompt' ({_PROMPT}) or 'messages'", key="prompt")
+    return text_option("prompt", prompt, what=_PROMPT), None
+
+
+def _preset_prompt(prompt: object, *placeholders: str) -> str:
+    """A preset's prompt, its own or the user's: text that keeps every placeholder the
+    preset fills. A prompt without ``{context}`` would never show the judge the context
+    it is to judge against, and every verdict would be made up."""
+    text = text_option("prompt", prompt, what=_PROMPT)
+    for placeholder in placeholders:
+        if placeholder not in text:
+            raise ScorerConfigError(
+                f"'prompt' must contain {placeholder}: it is where the judge is shown "
+                f"{_FILLS[placeholder]}",
+                key="prompt",
+            )
+    return text
 
 
 def _scores_option(value: object, labels: Sequence[str] | None) -> dict[str, float]:
@@ -169,15 +203,10 @@ def _scores_option(value: object, labels: Sequence[str] | None) -> dict[str, flo
             "'choice_scores' must map each choice to a score in [0, 1], e.g. {A: 1, B: 0.5, C: 0}",
             key="choice_scores",
         )
-    for label in value:
-        if not isinstance(label, str) or not label.strip():
-            # YAML reads `yes:`, `1:` and `~:` as a bool, a number and nothing.
-            raise ScorerConfigError(
-                f"'choice_scores' labels must be text, got {label!r}: quote it ('{label}')",
-                key="choice_scores",
-            )
     scores = {
-        label.strip(): number_option(f"choice_scores.{label}", score, minimum=0.0)
+        label_option("'choice_scores' labels", label, key="choice_scores"): number_option(
+            f"choice_scores.{label}", score, minimum=0.0
+        )
         for label, score in value.items()
     }
     for label, score in scores.items():
@@ -284,38 +313,42 @@ def llm_judge(
     return _choice_judge(judge, text, conversation, verdict, scores)
 
 
-def factuality(*, model: object = None, prompt: str = prompts.FACTUALITY) -> ScoreFunction:
+def factuality(*, model: object = None, prompt: object = prompts.FACTUALITY) -> ScoreFunction:
     """Is the output factually consistent with ``expected``? OpenAI's evals' A-E choices:
     subset 0.4, superset 0.6, the same 1, a disagreement 0, differences that don't matter 1."""
     verdict = ChoiceVerdict(tuple(prompts.FACTUALITY_SCORES))
-    return _choice_judge(judge_model(model), prompt, None, verdict, prompts.FACTUALITY_SCORES)
+    text = _preset_prompt(prompt)
+    return _choice_judge(judge_model(model), text, None, verdict, prompts.FACTUALITY_SCORES)
+
+
+_CRITERION = "what a good answer does, e.g. 'names the capital city'"
 
 
 def closedqa(
-    *, criteria: object = None, model: object = None, prompt: str = prompts.CLOSEDQA
+    *, criteria: object = None, model: object = None, prompt: object = prompts.CLOSEDQA
 ) -> ScoreFunction:
     """Does the output meet ``criteria``? Y (1) or N (0)."""
-    if not isinstance(criteria, str) or not criteria.strip():
-        raise ScorerConfigError(
-            "needs 'criteria': what a good answer does, e.g. 'names the capital city'",
-            key="criteria",
-        )
+    if criteria is None:
+        raise ScorerConfigError(f"needs 'criteria': {_CRITERION}", key="criteria")
+    wanted = text_option("criteria", criteria, what=_CRITERION).strip()
     verdict = ChoiceVerdict(("Y", "N"))
-    text = prompt.replace("{criteria}", criteria.strip())
+    text = _preset_prompt(prompt, CRITERIA_PLACEHOLDER).replace(CRITERIA_PLACEHOLDER, wanted)
     return _choice_judge(judge_model(model), text, None, verdict, {"Y": 1.0, "N": 0.0})
 
 
-def faithfulness(*, model: object = None, prompt: str = prompts.FAITHFULNESS) -> ScoreFunction:
+def faithfulness(*, model: object = None, prompt: object = prompts.FAITHFULNESS) -> ScoreFunction:
     """Is every claim of the output supported by the datapoint's context (``context``,
     ``context_files``, the spec's ``documents``)? supported 1, partly 0.5, unsupported 0."""
     verdict = ChoiceVerdict(tuple(prompts.FAITHFULNESS_SCORES))
-    return _choice_judge(judge_model(model), prompt, None, verdict, prompts.FAITHFULNESS_SCORES)
+    text = _preset_prompt(prompt, CONTEXT_PLACEHOLDER)
+    return _choice_judge(judge_model(model), text, None, verdict, prompts.FAITHFULNESS_SCORES)
 
 
-def relevance(*, model: object = None, prompt: str = prompts.RELEVANCE) -> ScoreFunction:
+def relevance(*, model: object = None, prompt: object = prompts.RELEVANCE) -> ScoreFunction:
     """Does the output address ``item.input``? relevant 1, partly 0.5, irrelevant 0."""
     verdict = ChoiceVerdict(tuple(prompts.RELEVANCE_SCORES))
-    return _choice_judge(judge_model(model), prompt, None, verdict, prompts.RELEVANCE_SCORES)
+    text = _preset_prompt(prompt)
+    return _choice_judge(judge_model(model), text, None, verdict, prompts.RELEVANCE_SCORES)
 
 
 def label_model(
@@ -372,8 +405,10 @@ def score_model(
 
 def _criteria_option(value: object) -> tuple[Criterion, ...]:
     if not isinstance(value, Sequence) or isinstance(value, str) or not value:
+        given = "" if value is None else f", got {not_text(value)}"
         raise ScorerConfigError(
-            "'criteria' must be a non-empty list of {name, points, description}", key="criteria"
+            f"'criteria' must be a non-empty list of {{name, points, description}}{given}",
+            key="criteria",
         )
     criteria: list[Criterion] = []
     for position, entry in enumerate(value):
@@ -385,22 +420,22 @@ def _criteria_option(value: object) -> tuple[Criterion, ...]:
         unknown = [k for k in entry if k not in ("name", "points", "description")]
         if unknown:
             raise ScorerConfigError(f"'{where}' has an unknown key '{unknown[0]}'", key="criteria")
-        name, description = entry.get("name"), entry.get("description")
-        if not isinstance(name, str) or not name.strip():
-            raise ScorerConfigError(f"'{where}.name' must be text", key="criteria")
-        if not isinstance(description, str) or not description.strip():
-            raise ScorerConfigError(
-                f"'{where}.description' must say what earns the points", key="criteria"
-            )
+        name = label_option(f"'{where}.name'", entry.get("name"), key="criteria")
+        description = text_option(
+            f"{where}.description",
+            entry.get("description"),
+            what="what earns the points",
+            key="criteria",
+        )
         points = number_option(f"{where}.points", entry.get("points"), above=0.0)
-        if any(c.name == name.strip() for c in criteria):
-            raise ScorerConfigError(f"two criteria are named '{name.strip()}'", key="criteria")
-        criteria.append(Criterion(name.strip(), points, description.strip()))
+        if any(c.name == name for c in criteria):
+            raise ScorerConfigError(f"two criteria are named '{name}'", key="criteria")
+        criteria.append(Criterion(name, points, description.strip()))
     return tuple(criteria)
 
 
 def rubric(
-    *, criteria: object = None, model: object = None, prompt: str = prompts.RUBRIC
+    *, criteria: object = None, model: object = None, prompt: object = prompts.RUBRIC
 ) -> ScoreFunction:
     """The judge awards points per criterion (at most each criterion's ``points``), with a
     reason each; the score is the points earned over the points possible."""
@@ -408,7 +443,7 @@ def rubric(
     verdict = RubricVerdict(listed)
     judge = judge_model(model)
     lines = "\n".join(f"- {c.name} ({c.points:g} points): {c.description}" for c in listed)
-    text = prompt.replace("{criteria}", lines)
+    text = _preset_prompt(prompt, CRITERIA_PLACEHOLDER).replace(CRITERIA_PLACEHOLDER, lines)
     possible = math.fsum(c.points for c in listed)
 
     async def score(ctx: ScoringContext) -> Verdict:

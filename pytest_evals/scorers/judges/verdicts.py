@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..base import ScorerFailure
+from ...values import not_text
+from ..base import ScorerConfigError, ScorerFailure
 
 _FENCED = re.compile(r"^```[A-Za-z]*\s*(.*?)\s*```$", re.DOTALL)
 _SHOWN_RAW = 600
@@ -53,9 +54,13 @@ def answer_object(raw: str) -> Mapping[str, Any]:
     raise unreadable("it is not a JSON object", raw)
 
 
-def reasoning_of(data: Mapping[str, Any]) -> str | None:
+def reasoning_of(data: Mapping[str, Any], raw: str) -> str:
+    """The judge's reasoning: required by every verdict's schema, so a verdict without it (or
+    with something else) did not answer what was asked, however its label reads."""
     value = data.get("reasoning")
-    return value if isinstance(value, str) else None
+    if not isinstance(value, str):
+        raise unreadable("it has no 'reasoning' text", raw)
+    return value
 
 
 def _object_schema(properties: Mapping[str, Any]) -> dict[str, Any]:
@@ -91,7 +96,7 @@ class ChoiceVerdict:
             "first, then the verdict."
         )
 
-    def read(self, raw: str) -> tuple[str, str | None]:
+    def read(self, raw: str) -> tuple[str, str]:
         """The label the judge picked, and its reasoning."""
         data = answer_object(raw)
         label = data.get(self.field)
@@ -101,7 +106,7 @@ class ChoiceVerdict:
         if label not in self.labels:
             allowed = ", ".join(self.labels)
             raise unreadable(f"'{label}' is not one of the allowed labels ({allowed})", raw)
-        return label, reasoning_of(data)
+        return label, reasoning_of(data, raw)
 
 
 @dataclass(frozen=True)
@@ -127,7 +132,7 @@ class RangeVerdict:
             f"{self.high:g}>}}. Give the reasoning first, then the score."
         )
 
-    def read(self, raw: str) -> tuple[float, str | None]:
+    def read(self, raw: str) -> tuple[float, str]:
         """The number the judge gave, and its reasoning."""
         data = answer_object(raw)
         value = data.get(self.field)
@@ -141,7 +146,7 @@ class RangeVerdict:
             raise unreadable(
                 f"{self.field} {value:g} is outside the range [{self.low:g}, {self.high:g}]", raw
             )
-        return float(value), reasoning_of(data)
+        return float(value), reasoning_of(data, raw)
 
     def normalised(self, value: float) -> float:
         return (value - self.low) / (self.high - self.low)
@@ -198,11 +203,21 @@ class RubricVerdict:
             "points, with a short reason."
         )
 
-    def read(self, raw: str) -> tuple[list[Award], str | None]:
+    def read(self, raw: str) -> tuple[list[Award], str]:
+        """Each criterion's award, in the rubric's order, and the overall reasoning."""
         data = answer_object(raw)
         given = data.get("criteria")
         if not isinstance(given, Mapping):
             raise unreadable("it has no 'criteria' object", raw)
+        names = [c.name for c in self.criteria]
+        stray = [str(name) for name in given if name not in names]
+        if stray:
+            # A criterion the rubric lacks: the judge graded against another rubric.
+            raise unreadable(
+                f"it awards criterion '{stray[0]}', which the rubric does not have "
+                f"(its criteria: {', '.join(names)})",
+                raw,
+            )
         awards: list[Award] = []
         for criterion in self.criteria:
             entry = given.get(criterion.name)
@@ -218,29 +233,35 @@ class RubricVerdict:
                     raw,
                 )
             reason = entry.get("reason")
-            awards.append(
-                Award(
-                    criterion.name,
-                    float(points),
-                    criterion.points,
-                    reason if isinstance(reason, str) else "",
-                )
-            )
-        return awards, reasoning_of(data)
+            if not isinstance(reason, str):
+                raise unreadable(f"criterion '{criterion.name}' has no 'reason' text", raw)
+            awards.append(Award(criterion.name, float(points), criterion.points, reason))
+        return awards, reasoning_of(data, raw)
+
+
+def label_option(subject: str, value: object, *, key: str) -> str:
+    """A label (a choice, a criterion's name): non-blank text, stripped; ScorerConfigError
+    otherwise, naming what YAML read (an unquoted ``yes`` is True) and how to quote it."""
+    if not isinstance(value, str):
+        raise ScorerConfigError(
+            f"{subject} must be text, got {not_text(value, quote=True)}", key=key
+        )
+    if not value.strip():
+        raise ScorerConfigError(f"{subject} must not be empty", key=key)
+    return value.strip()
 
 
 def labels_option(value: object, key: str) -> tuple[str, ...]:
     """A non-empty list of distinct, non-empty labels; ScorerConfigError otherwise."""
-    from ..base import ScorerConfigError
-
-    if (
-        not isinstance(value, Sequence)
-        or isinstance(value, str)
-        or not value
-        or not all(isinstance(v, str) and v.strip() for v in value)
-    ):
-        raise ScorerConfigError(f"'{key}' must be a non-empty list of labels (text)", key=key)
-    labels = tuple(v.strip() for v in value)
+    if value is None:
+        raise ScorerConfigError(f"needs '{key}': a non-empty list of labels", key=key)
+    if not isinstance(value, Sequence) or isinstance(value, str) or not value:
+        raise ScorerConfigError(
+            f"'{key}' must be a non-empty list of labels, got {not_text(value)}", key=key
+        )
+    labels = tuple(
+        label_option(f"'{key}[{position}]'", label, key=key) for position, label in enumerate(value)
+    )
     if len(set(labels)) != len(labels):
         raise ScorerConfigError(f"'{key}' lists a label twice", key=key)
     return labels

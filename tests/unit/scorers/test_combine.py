@@ -107,6 +107,16 @@ def test_builtin_registry_types_and_flags() -> None:
     assert registry.get("label_model").template_options == ("input",)
     assert registry.get("string_check").template_options == ("input", "reference")
     assert registry.get("regex").template_options == ()
+    # Every option rendered for a judge is a template: criteria are written into the prompt.
+    assert registry.get("closedqa").template_options == ("prompt", "criteria")
+    assert registry.get("rubric").template_options == ("prompt", "criteria")
+    decided = {n: registry.get(n).pass_option for n in registry.names()}
+    assert {n: o for n, o in decided.items() if o} == {
+        "label_model": "passing_labels",
+        "score_model": "pass_threshold",
+        "text_similarity": "pass_threshold",
+        "python": "pass_threshold",
+    }
 
 
 # -- bind_scorers --------------------------------------------------------------------------
@@ -155,6 +165,19 @@ def test_bind_rejects_bad_threshold(registry: ScorerRegistry, threshold: Any) ->
     with pytest.raises(ScorerConfigError, match="threshold") as info:
         bind_scorers([config("exact_match", threshold=threshold)], registry)
     assert info.value.key == "threshold"
+
+
+def test_bind_refuses_a_threshold_beside_the_option_deciding_the_pass(
+    registry: ScorerRegistry,
+) -> None:
+    registry.register("own_pass", lambda pass_at=None: lambda c: 1.0, pass_option="pass_at")
+    with pytest.raises(ScorerConfigError) as caught:
+        bind_scorers([config("own_pass", threshold=0.5, options={"pass_at": 0.2})], registry)
+    assert caught.value.key == "threshold"
+    assert "give either 'pass_at' or 'threshold', not both" in str(caught.value)
+    # Either one alone is fine.
+    bind_scorers([config("own_pass", threshold=0.5)], registry)
+    bind_scorers([config("own_pass", options={"pass_at": 0.2})], registry)
 
 
 def test_bind_accepts_threshold_bounds_and_zero_weight(registry: ScorerRegistry) -> None:

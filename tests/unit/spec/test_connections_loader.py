@@ -618,7 +618,11 @@ def test_unknown_connection_without_a_close_match() -> None:
         ({"connection": "", "name": "m"}, "model.connection", "needs 'connection'"),
         ({"connection": "local"}, "model.name", "needs 'name' (the model name)"),
         ({"connection": "local", "name": "  "}, "model.name", "needs 'name'"),
-        ({"connection": "local", "name": 4}, "model.name", "needs 'name'"),
+        (
+            {"connection": "local", "name": 4},
+            "model.name",
+            "'name' must be the model name as text, got the number 4: quote it, e.g. '4'",
+        ),
         (
             {"connection": "local", "name": "m", "params": [1]},
             "model.params",
@@ -632,6 +636,21 @@ def test_unknown_connection_without_a_close_match() -> None:
 def test_bad_model_values(value: Any, key: str, message: str) -> None:
     error = _model_error(value)
     assert error.key == key and error.message.startswith(message)
+
+
+def test_every_problem_of_a_model_mapping_is_one_error() -> None:
+    error = _model_error(
+        {"connection": "zzz", "name": 3, "temperature": "hot", "seeed": 1}, "scorers[0].model"
+    )
+    assert error.key == "scorers[0].model"
+    assert error.message.startswith(
+        "4 problems: (1) unknown key 'seeed'; did you mean 'seed'?; "
+        "(2) unknown connection 'zzz' (known: "
+    )
+    assert "; (3) 'name' must be the model name as text, got the number 3: quote it" in (
+        error.message
+    )
+    assert error.message.endswith("; (4) temperature must be a number, got 'hot'")
 
 
 def test_null_params_mean_none() -> None:
