@@ -529,6 +529,23 @@ def _resolved_options(
     return resolved
 
 
+def _shows_context(config: ScorerConfig) -> bool:
+    """Whether a judge's prompt or messages show it the datapoint's context (``{context}``):
+    an empty one would have the judge grade against nothing."""
+
+    def texts(value: object) -> list[str]:
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, Mapping):
+            return [t for v in value.values() for t in texts(v)]
+        if isinstance(value, (list, tuple)):
+            return [t for v in value for t in texts(v)]
+        return []
+
+    shown = ("prompt", "messages", "input")
+    return any("{context}" in text for key in shown for text in texts(config.options.get(key)))
+
+
 def _check_scorers(
     reader: _SpecReader,
     configs: Sequence[ScorerConfig],
@@ -552,7 +569,7 @@ def _check_scorers(
             key_at = (*at, exc.key) if exc.key and at else at
             raise reader.error(_of_scorer(config, exc), *key_at) from None
         scorer_type = registry.get(config.type)
-        if scorer_type.needs_context:
+        if scorer_type.needs_context or (scorer_type.default_judge and _shows_context(config)):
             for datapoint in datapoints:
                 if not datapoint.context:
                     raise _at_datapoint(

@@ -260,3 +260,24 @@ def test_every_bad_sampling_param_of_a_grader_is_one_message(
         "key 'scorers[0].sampling_params': scorer 'score_model': 'sampling_params.temperature' "
         "must be at least 0, got -1; 'sampling_params.seed' must be a whole number, got 1.5"
     ) in text, text
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "{type: llm_judge, model: judge/g, prompt: 'Given {context}, is {{ sample.output }} right?',"
+        " choices: [Y, N], choice_scores: {Y: 1, N: 0}}",
+        "{type: score_model, model: judge/g, range: [0, 1],"
+        " input: [{role: user, content: 'Context: {context}'}]}",
+    ],
+)
+def test_a_judge_shown_the_context_needs_it_on_every_datapoint(
+    pytester: pytest.Pytester, judge: FakeOpenAI, entry: str
+) -> None:
+    # An empty context would have the judge grade against nothing, every verdict made up.
+    spec = (
+        f"scorers:\n  - {entry}\ncases:\n"
+        "  - {id: has, input: q, output: x, context: c}\n  - {id: lacks, input: q, output: x}\n"
+    )
+    text = _collect_error(pytester, judge, spec)
+    assert "datapoint 'lacks'" in text and "which this datapoint lacks" in text, text
