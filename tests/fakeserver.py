@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 FAULTS = ("429", "500", "malformed", "hang")
+ANSWERED_FAULTS = ("429", "500", "hang")
 Answer = Callable[[list[dict[str, Any]], dict[str, Any]], str]
 
 
@@ -244,21 +245,8 @@ def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
                 self._error(400, "'messages' is required")
                 return
-            if server.latency_s:
-                server.wait(server.latency_s)
-            fault = server._next_fault()
-            if fault is not None:
-                with server._lock:
-                    server.faults_served.append(fault)
-            if fault == "429":
-                self._error(429, "Rate limit reached", {"Retry-After": f"{server.retry_after_s:g}"})
-                return
-            if fault == "500":
-                self._error(500, "The server had an error while processing your request")
-                return
-            if fault == "hang":
-                server.wait(server.hang_s)
-                self._error(504, "hung")
+            fault = self._wait_and_fault()
+            if fault in ANSWERED_FAULTS:
                 return
             text = server.reply_text(body["messages"], body)
             prompt_tokens = sum(_words(str(m.get("content", ""))) for m in body["messages"])
@@ -297,6 +285,24 @@ def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
                 payload = payload[: len(payload) // 2]
             self._send(200, payload)
 
+        def _wait_and_fault(self) -> str | None:
+            """The latency, then the next fault: those in ANSWERED_FAULTS are answered here;
+            the caller spoils its own body for ``malformed``."""
+            if server.latency_s:
+                server.wait(server.latency_s)
+            fault = server._next_fault()
+            if fault is not None:
+                with server._lock:
+                    server.faults_served.append(fault)
+            if fault == "429":
+                self._error(429, "Rate limit reached", {"Retry-After": f"{server.retry_after_s:g}"})
+            elif fault == "500":
+                self._error(500, "The server had an error while processing your request")
+            elif fault == "hang":
+                server.wait(server.hang_s)
+                self._error(504, "hung")
+            return fault
+
         def _embeddings(self, body: Any) -> None:
             if server.require_key is not None and (
                 self.headers.get("Authorization") != f"Bearer {server.require_key}"
@@ -309,19 +315,8 @@ def _handler_for(server: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
                 self._error(400, "'input' must be a string or a list of strings")
                 return
-            if server.latency_s:
-                server.wait(server.latency_s)
-            fault = server._next_fault()
-            if fault is not None:
-                with server._lock:
-                    server.faults_served.append(fault)
-            if fault == "429":
-                self._error(429, "Rate limit reached", {"Retry-After": f"{server.retry_after_s:g}"})
-                return
-            if fault in ("500", "hang"):
-                if fault == "hang":
-                    server.wait(server.hang_s)
-                self._error(500, "The server had an error while processing your request")
+            fault = self._wait_and_fault()
+            if fault in ANSWERED_FAULTS:
                 return
             tokens = sum(_words(t) for t in texts)
             answer = {

@@ -53,13 +53,23 @@ def parse_completion(body: bytes) -> ChatResponse:
             raise TypeError("message.content is not a string")
     except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
         raise invalid_body(body, exc) from None
-    usage = data.get("usage") if isinstance(data, Mapping) else None
-    usage = usage if isinstance(usage, Mapping) else {}
+    usage, model = _usage_and_model(data)
     return ChatResponse(
         text=content,
         prompt_tokens=optional_int(usage.get("prompt_tokens")),
         completion_tokens=optional_int(usage.get("completion_tokens")),
-        model=data.get("model") if isinstance(data.get("model"), str) else None,
+        model=model,
+    )
+
+
+def _usage_and_model(data: Any) -> tuple[Mapping[str, Any], str | None]:
+    """An answer's ``usage`` (empty when it has none) and the model it names."""
+    if not isinstance(data, Mapping):
+        return {}, None
+    usage = data.get("usage")
+    model = data.get("model")
+    return (usage if isinstance(usage, Mapping) else {}), (
+        model if isinstance(model, str) else None
     )
 
 
@@ -76,12 +86,9 @@ def parse_embeddings(body: bytes, count: int) -> EmbeddingResponse:
             raise ValueError("embeddings of different lengths")
     except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
         raise invalid_body(body, exc) from None
-    usage = data.get("usage") if isinstance(data, Mapping) else None
-    usage = usage if isinstance(usage, Mapping) else {}
+    usage, model = _usage_and_model(data)
     return EmbeddingResponse(
-        vectors=vectors,
-        prompt_tokens=optional_int(usage.get("prompt_tokens")),
-        model=data.get("model") if isinstance(data.get("model"), str) else None,
+        vectors=vectors, prompt_tokens=optional_int(usage.get("prompt_tokens")), model=model
     )
 
 

@@ -47,10 +47,15 @@ def usd(value: float) -> str:
 def cost(summary: Mapping[str, Any]) -> str:
     """What this run paid: cache hits cost nothing now (their recorded cost shows beside the
     hit count, ``cache_hits``)."""
-    value = summary.get("cost")
+    return _paid(summary, "cost")
+
+
+def _paid(summary: Mapping[str, Any], key: str) -> str:
+    """``key``'s ``_incurred`` part (what was paid now), ``≥`` when some costs are unknown."""
+    value = summary.get(key)
     if value is None:
         return NA
-    incurred = summary.get("cost_incurred")
+    incurred = summary.get(f"{key}_incurred")
     text = usd(value if incurred is None else incurred)
     return f"≥{text}" if summary.get("cost_incomplete") else text
 
@@ -68,12 +73,7 @@ def judge_cost(summary: Mapping[str, Any]) -> str | None:
 
 def total_cost(summary: Mapping[str, Any]) -> str:
     """Samples and judges together, paid now."""
-    value = summary.get("total_cost")
-    if value is None:
-        return NA
-    incurred = summary.get("total_cost_incurred")
-    text = usd(value if incurred is None else incurred)
-    return f"≥{text}" if summary.get("cost_incomplete") else text
+    return _paid(summary, "total_cost")
 
 
 def cost_with_judges(summary: Mapping[str, Any]) -> str:

@@ -143,12 +143,7 @@ def _cosine_scorer(
             raise  # the session's stop, not this scorer's failure
         except SampleError as exc:
             raise ScorerFailure(f"no embeddings: {exc}") from None
-        value = cosine(*embedded.vectors)
-        return Verdict(
-            value,
-            None if passing is None else value >= passing,
-            f"cosine {value:.3f}" + ("" if passing is None else f" (passes at {passing:g})"),
-        )
+        return _verdict("cosine", cosine(*embedded.vectors), passing)
 
     return score
 
@@ -214,14 +209,18 @@ def _scorer(
         output, wanted = ctx.render(compared), ctx.render(wanted_template)
         # Equal texts are as similar as texts get, by every metric: the libraries' n-gram
         # metrics give 0 to two empty texts.
-        value = 1.0 if output == wanted else metric(output, wanted)
-        return Verdict(
-            value,
-            None if passing is None else value >= passing,
-            f"{name} {value:.3f}" + ("" if passing is None else f" (passes at {passing:g})"),
-        )
+        return _verdict(name, 1.0 if output == wanted else metric(output, wanted), passing)
 
     return score
+
+
+def _verdict(metric: str, value: float, passing: float | None) -> Verdict:
+    """Passing at ``passing`` when given (``text_similarity``), else by the threshold."""
+    return Verdict(
+        value,
+        None if passing is None else value >= passing,
+        f"{metric} {value:.3f}" + ("" if passing is None else f" (passes at {passing:g})"),
+    )
 
 
 def similarity(

@@ -265,7 +265,7 @@ def test_every_bad_sampling_param_of_a_grader_is_one_message(
 @pytest.mark.parametrize(
     "entry",
     [
-        "{type: llm_judge, model: judge/g, prompt: 'Given {context}, is {{ sample.output }} right?',"
+        "{type: llm_judge, model: judge/g, prompt: 'Given {context}, is {{ sample.output }} ok?',"
         " choices: [Y, N], choice_scores: {Y: 1, N: 0}}",
         "{type: score_model, model: judge/g, range: [0, 1],"
         " input: [{role: user, content: 'Context: {context}'}]}",
