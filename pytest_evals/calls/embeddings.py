@@ -1,8 +1,9 @@
 """Embedding calls, batched: the texts that datapoints ask one model to embed while its
 request waits to go out (the same turn of the engine's loop, or while it waits for a free
 connection slot) go out as one request (up to ``MAX_BATCH`` texts), each distinct text
-once. Each text is cached on its own, so a later run asks only for the texts it has not
-seen. On the engine's loop only. No pytest import.
+once: a text already on its way waits for that answer. Each text is cached on its own, so
+a later run asks only for the texts it has not seen. On the engine's loop only. No pytest
+import.
 """
 
 from __future__ import annotations
@@ -89,6 +90,15 @@ class Batch:
     def open(self) -> bool:
         return self._taken is None and len(self._futures) < self._limit
 
+    def join(self, text: str, future: asyncio.Future[EmbeddedText]) -> bool:
+        """Wait for ``text``'s vector with the others who asked for it, if this batch has it
+        (open, or out already): one request, billed once."""
+        waiting = self._futures.get(text)
+        if waiting is None:
+            return False
+        waiting.append(future)
+        return True
+
     def add(self, text: str, future: asyncio.Future[EmbeddedText]) -> None:
         self._futures.setdefault(text, []).append(future)
         if not self.open:
@@ -135,14 +145,20 @@ class EmbeddingBatcher:
         self._in_flight = in_flight
         self._slots: dict[ModelRef, asyncio.Semaphore] = {}
         self._open: dict[ModelRef, Batch] = {}
+        self._unsettled: dict[ModelRef, list[Batch]] = {}
+        """Per model, the batches not answered yet, open or out."""
         self._running: set[asyncio.Task[None]] = set()
 
     def add(self, model: ModelRef, text: str) -> asyncio.Future[EmbeddedText]:
         """A future of ``text``'s vector."""
         future: asyncio.Future[EmbeddedText] = asyncio.get_running_loop().create_future()
+        unsettled = self._unsettled.setdefault(model, [])
+        if any(waiting.join(text, future) for waiting in unsettled):
+            return future
         batch = self._open.get(model)
         if batch is None:
             batch = self._open[model] = Batch(model, self._limit, self._close)
+            unsettled.append(batch)
             task = asyncio.ensure_future(self._run(batch))
             # The loop keeps only weak references to tasks.
             self._running.add(task)
@@ -170,3 +186,4 @@ class EmbeddingBatcher:
             batch.fail(SampleError(f"embeddings of {label}: {type(exc).__name__}: {exc}"))
         finally:
             self._close(batch)
+            self._unsettled[batch.model].remove(batch)

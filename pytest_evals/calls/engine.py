@@ -323,12 +323,16 @@ class CallEngine:
             # Called once the request holds its slots: the batch takes no more texts now.
             return sum(len(t) for t in batch.take()) * _TOKENS_PER_CHAR
 
+        if not isinstance(
+            self._state(connection, self._api_key(connection)).provider, EmbeddingProvider
+        ):
+            raise SampleError(
+                f"connection '{connection.name}' (provider '{connection.provider}') has no "
+                "embeddings endpoint"
+            )
+
         def send(provider: Provider, timeout: float) -> Awaitable[EmbeddingResponse]:
-            if not isinstance(provider, EmbeddingProvider):
-                raise ProviderError(
-                    f"connection '{connection.name}' (provider '{connection.provider}') has "
-                    "no embeddings endpoint"
-                )
+            assert isinstance(provider, EmbeddingProvider)  # checked above
             request = EmbeddingRequest(model.name, tuple(batch.take()), model.params)
             return provider.embed(request, timeout_s=timeout)
 
@@ -450,8 +454,8 @@ class CallEngine:
         # retry). The calls already sent are not cancelled: the server answers them and
         # bills for them whether or not we listen, so their results and spend are kept.
         self.stop_reason = (
-            f"--evals-max-cost {self._max_cost_usd:g} reached: the session has spent "
-            f"{_usd(total)}; no new calls start"
+            f"--evals-max-cost {self._max_cost_usd:g} reached: the session had spent "
+            f"{_usd(total)} then; no new calls start, those already sent finish"
         )
 
     async def _call(

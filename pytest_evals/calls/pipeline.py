@@ -61,6 +61,22 @@ class DatapointWork:
     scores: Future[list[AsyncValues]] | None
     scorer_calls: MeteredModels | None = None
 
+    def holds_spend(self, *, given_output: bool) -> bool:
+        """Whether its calls may have been answered (and paid for) and not yet reported: any
+        still out, or done with an answer that did not come from the cache."""
+        if not self.samples.done() or (self.scores is not None and not self.scores.done()):
+            return True
+        paid: list[Sample] = []
+        if not self.samples.cancelled():
+            failure = self.samples.exception()
+            if failure is None and not given_output:
+                paid.extend(self.samples.result())
+            elif isinstance(failure, BudgetExceeded):
+                paid.extend(failure.produced)
+        if self.scorer_calls is not None:
+            paid.extend(self.scorer_calls.samples)
+        return any(not s.cached for s in paid)
+
     def cancel(self) -> None:
         self.samples.cancel()
         if self.scores is not None:

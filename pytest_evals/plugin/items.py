@@ -380,11 +380,26 @@ class DatapointItem(pytest.Item):
         """Start the datapoint's work, if not started yet: the prefetcher calls this for
         the items coming next, so their calls are in flight while earlier items run."""
         if self._work is None:
-            services = self.config.stash[STATE_KEY].services
-            self._work = start(self.plan, services.engine)
+            state = self.config.stash[STATE_KEY]
+            self._work = start(self.plan, state.services.engine)
+            state.started_ahead[id(self)] = self
+
+    def holds_spend(self) -> bool:
+        return self._work is not None and self._work.holds_spend(
+            given_output=self.datapoint.has_output
+        )
+
+    def _stop_for_budget(self, reason: str) -> None:
+        """Stop the session after this item, unless items started ahead of it may hold
+        answered calls: those run first, so what they cost is reported (each item the budget
+        refuses asks again, and the last one stops the session)."""
+        ahead = self.config.stash[STATE_KEY].started_ahead.values()
+        if not any(item.holds_spend() for item in ahead):
+            self.session.shouldstop = reason
 
     def setup(self) -> None:
         self.start()
+        self.config.stash[STATE_KEY].started_ahead.pop(id(self), None)
         assert self._work is not None
         try:
             self._samples = wait_samples(self._work)
@@ -393,7 +408,7 @@ class DatapointItem(pytest.Item):
             if isinstance(exc, BudgetExceeded):
                 # Not this datapoint's fault: it is not run, and the session stops after it
                 # (an xdist worker hands the reason to the controller, which stops them all).
-                self.session.shouldstop = str(exc)
+                self._stop_for_budget(str(exc))
                 paid = [s for s in exc.produced if not s.cached]
                 if not paid:
                     pytest.skip(str(exc))
@@ -431,7 +446,7 @@ class DatapointItem(pytest.Item):
         except (CancelledError, SampleError) as exc:
             if isinstance(exc, BudgetExceeded):
                 # As in setup: the stop's, not the datapoint's; the session ends after it.
-                self.session.shouldstop = str(exc)
+                self._stop_for_budget(str(exc))
                 if not self._spent_this_session():
                     pytest.skip(str(exc))
                 # Its sample or some judge calls were paid for: kept in the report (as an

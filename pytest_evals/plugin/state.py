@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,6 +31,9 @@ class EvalsState:
     """Connections whose missing API key was already explained in full."""
     described_runs: set[str] = field(default_factory=set)
     """Runs whose description this process has sent with a record."""
+    started_ahead: dict[int, Any] = field(default_factory=dict)
+    """Items whose work the prefetcher started and that have not run yet, by id: a budget
+    stop waits for those whose calls were answered."""
 
 
 STATE_KEY = pytest.StashKey[EvalsState]()

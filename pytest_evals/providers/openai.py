@@ -84,8 +84,14 @@ def parse_embeddings(body: bytes, count: int) -> EmbeddingResponse:
             raise ValueError(f"{len(vectors)} embeddings for {count} inputs")
         if any(len(v) != len(vectors[0]) or not v for v in vectors):
             raise ValueError("embeddings of different lengths")
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+    except json.JSONDecodeError as exc:
         raise invalid_body(body, exc) from None
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        preview = body.decode("utf-8", "replace")[:200]
+        raise ProviderError(
+            f"not an embeddings answer ({type(exc).__name__}: {exc}): {preview!r}",
+            retryable=True,
+        ) from None
     usage, model = _usage_and_model(data)
     return EmbeddingResponse(
         vectors=vectors, prompt_tokens=optional_int(usage.get("prompt_tokens")), model=model

@@ -68,7 +68,10 @@ def judge_cost(summary: Mapping[str, Any]) -> str | None:
     if value is None:
         return NA if judged else None
     incurred = summary.get("judge_cost_incurred")
-    return usd(value if incurred is None else incurred)
+    text = usd(value if incurred is None else incurred)
+    # What cached judge answers had cost, as ``cache_hits`` shows the samples'.
+    replayed = summary.get("judge_cost_replayed")
+    return f"{text} ({usd(replayed)} replayed)" if replayed else text
 
 
 def total_cost(summary: Mapping[str, Any]) -> str:

@@ -77,8 +77,12 @@ def _totals(
     kept = 0.0
     incomplete = False
     tokens: dict[str, int | None] = {"prompt": None, "completion": None, "total": None}
+    judged: dict[str, float | None] = dict.fromkeys(_JUDGE_SUMS)
     for run in runs:
         summary = summaries.get(run.id) or {}
+        for key in _JUDGE_SUMS:
+            if summary.get(key) is not None:
+                judged[key] = (judged[key] or 0.0) + summary[key]
         for key in _COUNTS:
             totals[key] += int(summary.get(key) or 0)
         if summary.get("cost") is not None:
@@ -102,8 +106,13 @@ def _totals(
         cost_kept=kept if cost is not None else None,
         cost_incomplete=cost is not None and incomplete,
         gates_failed=sum(1 for v in verdicts if not v.holds),
+        **judged,
     )
     return totals
+
+
+_JUDGE_SUMS = ("judge_cost", "judge_cost_incurred", "total_cost", "total_cost_incurred")
+"""Judge spend, and samples' and judges' together, summed over the runs as they are."""
 
 
 def write_json_atomic(path: Path, data: Mapping[str, Any], *, indent: int | None = 2) -> None:

@@ -37,6 +37,7 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     flaky: list[str] = []
     judge_cost: float | None = None
     judge_not_paid = 0.0  # replayed from the cache, or kept from an earlier session
+    judge_replayed = 0.0
     judge_tokens: dict[str, int | None] = {"prompt": None, "completion": None, "total": None}
     earned_points = possible_points = 0.0
     rubric_entries = 0
@@ -78,6 +79,7 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
                 judge_not_paid += record["judge_cost"]
             else:
                 judge_not_paid += record.get("judge_cost_replayed") or 0.0
+                judge_replayed += record.get("judge_cost_replayed") or 0.0
         _add_tokens(judge_tokens, record.get("judge_tokens"))
 
         for entry in record.get("scores") or ():
@@ -118,6 +120,7 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "cost_kept": cost_kept,
         "judge_cost": judge_cost,
         "judge_cost_incurred": None if judge_cost is None else judge_cost - judge_not_paid,
+        "judge_cost_replayed": None if judge_cost is None else judge_replayed,
         "judge_tokens": judge_tokens,
         "total_earned_points": earned_points if rubric_entries else None,
         "total_possible_points": possible_points if rubric_entries else None,

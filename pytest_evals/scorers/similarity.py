@@ -119,7 +119,8 @@ def cosine(first: Sequence[float], second: Sequence[float]) -> float:
     norms = math.sqrt(math.fsum(a * a for a in first)) * math.sqrt(math.fsum(b * b for b in second))
     if norms == 0:
         return 0.0
-    return min(1.0, max(0.0, dot / norms))
+    # Parallel vectors come out a rounding error under 1 (0.9999999999999998).
+    return min(1.0, max(0.0, round(dot / norms, 12)))
 
 
 def _cosine_scorer(
@@ -137,6 +138,11 @@ def _cosine_scorer(
         if ctx.models is None:
             raise ScorerFailure("metric 'cosine' needs the call engine, which this context lacks")
         texts = [ctx.render(compared), ctx.render(wanted_template)]
+        if texts[0] == texts[1]:
+            return _verdict("cosine", 1.0, passing)  # equal: no call needed
+        if not texts[0].strip() or not texts[1].strip():
+            # Embeddings endpoints refuse empty input; an empty text is like nothing else.
+            return _verdict("cosine", 0.0, passing)
         try:
             embedded = await ctx.models.embed(model, texts)
         except (BudgetExceeded, CallCancelled):

@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
-from ..fakeserver import FakeOpenAI, _words
+from pytest_evals.scorers.similarity import cosine
+
+from ..fakeserver import FakeOpenAI, _words, embedding_of
 from .conftest import assert_no_plugin_traceback, load_json
 
 # Embedding calls bill input tokens only.
@@ -54,7 +56,7 @@ cases:
   - {id: diagonal, output: "VEC[1, 0]", expected: "VEC[1, 1]"}
   - {id: unrelated, output: "VEC[1, 0]", expected: "VEC[0, 1]"}
   - {id: opposite, output: "VEC[1, 0]", expected: "VEC[-1, 0]"}
-  - {id: words, output: the cat sat, expected: the cat sat}
+  - {id: words, output: the cat sat, expected: the cat sat down}
 """
 
 
@@ -73,7 +75,9 @@ def test_cosine_scores_the_angle_between_the_two_texts_embeddings(
     assert scores["diagonal"] == pytest.approx(1 / math.sqrt(2))
     assert scores["unrelated"] == 0.0
     assert scores["opposite"] == 0.0  # below 0 scores 0
-    assert scores["words"] == pytest.approx(1.0)
+    assert scores["words"] == pytest.approx(
+        cosine(embedding_of("the cat sat"), embedding_of("the cat sat down"))
+    )
     assert records["same"]["passed"] and not records["diagonal"]["passed"]
     assert records["diagonal"]["scores"][0]["reason"] == "cosine 0.707"
     # What the embeddings cost is the scorer's spend, apart from the (given) sample's.
@@ -92,7 +96,7 @@ def test_cosine_scores_the_angle_between_the_two_texts_embeddings(
     assert summary["judge_cost"] == pytest.approx(billed * 10000 / 1e6)
     assert {b["model"] for b in bodies} == {"embedder-1"}
     assert all(b["encoding_format"] == "float" for b in bodies)
-    # Each request asks for each text once ("the cat sat" is output and expected of one).
+    # Each request asks for each text once ("VEC[1, 0]" is the output of three).
     assert all(len(set(b["input"])) == len(b["input"]) for b in bodies)
     asked = {t for r in records.values() for t in (r["output"], r["expected"])}
     assert {text for b in bodies for text in b["input"]} == asked
@@ -259,3 +263,22 @@ def test_the_models_own_params_go_into_the_request_not_the_connections(
         "encoding_format": "float",
         "dimensions": 8,
     }
+
+
+def test_equal_texts_score_1_and_an_empty_one_0_without_a_call(
+    pytester: pytest.Pytester, server: FakeOpenAI
+) -> None:
+    spec = (
+        "pass_rate: 0\nscorers:\n"
+        "  - {type: similarity, metric: cosine, model: emb/e, threshold: 1}\ncases:\n"
+        "  - {id: same, output: the cat sat on the mat, expected: the cat sat on the mat}\n"
+        "  - {id: both-empty, output: '', expected: ''}\n"
+        "  - {id: one-empty, output: '', expected: something}\n"
+    )
+    pytester.makepyprojecttoml(_pyproject(server.base_url))
+    pytester.makefile(".eval.yaml", **{"evals/edge": spec})
+    result, report = _run(pytester, "--evals-cache", "off")
+    assert_no_plugin_traceback(result.stdout.str())
+    scores = {k: (r["scores"][0]["score"], r["passed"]) for k, r in _records(report).items()}
+    assert scores == {"same": (1.0, True), "both-empty": (1.0, True), "one-empty": (0.0, False)}
+    assert _embedding_bodies(server) == []  # nothing to ask: no call, no spend

@@ -212,7 +212,9 @@ def test_a_second_run_asks_the_judge_nothing(pytester: pytest.Pytester, judge: F
     assert all(
         r["judge_cost_replayed"] == r["judge_cost"] for r in report["runs"][0]["result_items"]
     )
-    second.stdout.fnmatch_lines(["*judge cost  $0.0000  total cost  $0.0000*"])
+    # Paid now, and beside it what the cached answers had cost.
+    second.stdout.fnmatch_lines(["*judge cost  $0.0000 ($0.2100 replayed)  total cost $0.0000*"])
+    assert summary["judge_cost_replayed"] == pytest.approx(paid["judge_cost"])
 
 
 MODEL_AND_JUDGE = """
@@ -929,3 +931,33 @@ def test_options_with_keys_yaml_reads_as_other_kinds_collect_and_run(
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     assert_no_plugin_traceback(result.stdout.str())
     assert report["runs"][0]["summary"]["passed"] == 2
+
+
+@pytest.mark.distributed
+def test_a_budget_stop_reports_every_call_the_server_answered(
+    pytester: pytest.Pytester, mode: list[str]
+) -> None:
+    # Samples of the datapoints ahead are in flight when the budget is reached (the
+    # prefetch window): they were answered and billed, so their datapoints are reported
+    # (unscored, stopped) before the session stops, and the totals are what the server billed.
+    cases = "".join(f"  - {{id: d{i}, q: question {i} here}}\n" for i in range(40))
+    spec = (
+        'model: judge/m\nprompt: "{{ item.q }}"\npass_rate: 0\nscorers:\n'
+        "  - {type: llm_judge, model: judge/grader, choices: [A, B], choice_scores: {A: 1, B: 0},\n"
+        '     prompt: \'Rate {{ sample.output_text }} JUDGE{"choice": "A"}\'}\ncases:\n' + cases
+    )
+    with FakeOpenAI(answer=judge_answer, latency_s=0.05) as server:
+        pytester.makepyprojecttoml(_pyproject(server.base_url))
+        pytester.makefile(".eval.yaml", **{"evals/spend": spec})
+        result, report = _run(pytester, "--evals-cache", "off", "--evals-max-cost", "0.3", *mode)
+        bodies = [r["body"] for r in server.requests]
+    assert result.ret == pytest.ExitCode.INTERRUPTED, result.stdout.str()
+    words = lambda text: max(1, len(text.split()))  # noqa: E731 - the fake server's count
+    prompt = sum(words(str(m["content"])) for b in bodies for m in b["messages"])
+    completion = sum(words(judge_answer(b["messages"], b)) for b in bodies)
+    billed = (prompt * 1000.0 + completion * 2000.0) / 1e6
+    run = report["runs"][0]
+    assert run["status"] == "cancelled"
+    assert len(bodies) < 80  # the stop held: not every datapoint was judged
+    assert run["summary"]["total_cost_incurred"] == pytest.approx(billed)
+    assert report["session"]["totals"]["total_cost_incurred"] == pytest.approx(billed)

@@ -116,5 +116,36 @@ def test_embeddings_bodies_are_read_in_index_order_and_checked() -> None:
     assert parsed.prompt_tokens == 4 and parsed.model == "e-1"
     with pytest.raises(ProviderError, match="1 embeddings for 2 inputs"):
         parse_embeddings(b'{"data": [{"index": 0, "embedding": [1]}]}', 2)
-    with pytest.raises(ProviderError, match="invalid JSON"):
+    with pytest.raises(ProviderError, match="not an embeddings answer"):
         parse_embeddings(b'{"data": [{"index": 0, "embedding": "no"}]}', 1)
+    with pytest.raises(ProviderError, match="invalid JSON"):
+        parse_embeddings(b'{"data": [', 1)
+
+
+def test_a_text_asked_while_its_batch_is_out_waits_for_that_answer() -> None:
+    async def scenario() -> tuple[list[list[str]], list[EmbeddedText]]:
+        sent: list[list[str]] = []
+        release = asyncio.Event()
+
+        async def send(batch: Batch) -> list[EmbeddedText]:
+            texts = batch.take()
+            sent.append(list(texts))
+            await release.wait()
+            return [_part(len(t), None) for t in texts]
+
+        batcher = EmbeddingBatcher(send)
+        first = batcher.add(MODEL, "shared")
+        await asyncio.sleep(0)  # its request goes out
+        await asyncio.sleep(0)
+        later = [batcher.add(MODEL, "shared"), batcher.add(MODEL, "new")]
+        release.set()
+        return sent, list(await asyncio.gather(first, *later))
+
+    sent, results = asyncio.run(scenario())
+    assert sent == [["shared"], ["new"]]  # "shared" went out once
+    assert [r.prompt_tokens for r in results] == [6, 0, 3]  # and is billed once
+
+
+def test_cosine_of_parallel_vectors_is_exactly_1() -> None:
+    assert cosine([0.1, 0.2, 0.3], [0.2, 0.4, 0.6]) == 1.0
+    assert cosine([3.0, 1.0, 7.0], [3.0, 1.0, 7.0]) == 1.0
