@@ -533,17 +533,10 @@ def _shows_context(config: ScorerConfig) -> bool:
     """Whether a judge's prompt or messages show it the datapoint's context (``{context}``):
     an empty one would have the judge grade against nothing."""
 
-    def texts(value: object) -> list[str]:
-        if isinstance(value, str):
-            return [value]
-        if isinstance(value, Mapping):
-            return [t for v in value.values() for t in texts(v)]
-        if isinstance(value, (list, tuple)):
-            return [t for v in value for t in texts(v)]
-        return []
-
     shown = ("prompt", "messages", "input")
-    return any("{context}" in text for key in shown for text in texts(config.options.get(key)))
+    return any(
+        "{context}" in text for key in shown for text, _ in _texts(config.options.get(key), (key,))
+    )
 
 
 def _check_scorers(

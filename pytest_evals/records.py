@@ -72,11 +72,13 @@ class Sample:
 
 @dataclass(frozen=True)
 class Embedded:
-    """The vectors of one scorer's texts, in their order, and what getting them used as one
-    call (tokens and cost: the texts' shares of the requests they went out in)."""
+    """The vectors of one scorer's texts, in their order (tokens and cost: the texts' shares
+    of the requests they went out in)."""
 
     vectors: tuple[tuple[float, ...], ...]
-    call: Sample
+    calls: tuple[Sample, ...]
+    """What getting them used: the texts answered now, and apart those replayed from the
+    cache (so that their recorded cost is not counted as paid now)."""
 
 
 @dataclass(frozen=True)

@@ -44,16 +44,25 @@ class EmbeddedText:
 
 
 def combined(parts: Sequence[EmbeddedText]) -> Embedded:
-    prompt = [p.prompt_tokens for p in parts if p.prompt_tokens is not None]
-    latencies = [p.latency_ms for p in parts if p.latency_ms is not None]
-    call = Sample(
-        output="",
-        latency_ms=max(latencies) if latencies else None,
-        tokens=TokenUsage(sum(prompt), 0) if prompt else None,
-        cost=sum_known(p.cost for p in parts),
-        cached=all(p.cached for p in parts),
-    )
-    return Embedded(tuple(p.vector for p in parts), call)
+    """One scorer's texts as what they used: one sample for those answered now, one for
+    those the cache replayed (their recorded cost was not paid now)."""
+    calls: list[Sample] = []
+    for cached in (False, True):
+        group = [p for p in parts if p.cached is cached]
+        if not group:
+            continue
+        prompt = [p.prompt_tokens for p in group if p.prompt_tokens is not None]
+        latencies = [p.latency_ms for p in group if p.latency_ms is not None]
+        calls.append(
+            Sample(
+                output="",
+                latency_ms=max(latencies) if latencies else None,
+                tokens=TokenUsage(sum(prompt), 0) if prompt else None,
+                cost=sum_known(p.cost for p in group),
+                cached=cached,
+            )
+        )
+    return Embedded(tuple(p.vector for p in parts), tuple(calls))
 
 
 def shares(total: int | None, weights: Sequence[int]) -> list[int | None]:
@@ -63,8 +72,7 @@ def shares(total: int | None, weights: Sequence[int]) -> list[int | None]:
         return [None] * len(weights)
     whole = sum(weights)
     if whole <= 0:
-        even = [1] * len(weights)
-        return shares(total, even) if weights else []
+        raise ValueError("shares needs positive weights")
     exact = [total * w / whole for w in weights]
     floors = [int(x) for x in exact]
     left = total - sum(floors)
@@ -114,10 +122,13 @@ class Batch:
 
     def settle(self, results: Sequence[EmbeddedText]) -> None:
         for text, result in zip(self.take(), results, strict=True):
-            for position, future in enumerate(self._futures[text]):
+            billed = result
+            for future in self._futures[text]:
                 if not future.done():  # its datapoint may have been cancelled
-                    # A text two datapoints share went out once: billed once.
-                    future.set_result(result if position == 0 else result.unbilled())
+                    # A text two datapoints share went out once: billed to the first still
+                    # waiting for it, once.
+                    future.set_result(billed)
+                    billed = result.unbilled()
 
     def fail(self, failure: BaseException) -> None:
         for futures in self._futures.values():
@@ -182,6 +193,7 @@ class EmbeddingBatcher:
             batch.fail(exc)
         except asyncio.CancelledError:
             batch.fail(CallCancelled(f"the embeddings call to {label} was cancelled"))
+            raise
         except Exception as exc:  # a provider bug must cost these datapoints, not the loop
             batch.fail(SampleError(f"embeddings of {label}: {type(exc).__name__}: {exc}"))
         finally:

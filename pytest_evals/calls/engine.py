@@ -352,12 +352,16 @@ class CallEngine:
         store = None
         if self._cache is not None and mode_writes(self._cache.mode):
             store = self._cache.store_for(connection)
+        # Keys only where they are used: a store to write, or later hits to count once.
+        keyed = store is not None or (self._cache is not None and mode_reads(self._cache.mode))
         embedded: list[EmbeddedText] = []
         for text, vector, tokens in zip(texts, sent.response.vectors, token_shares, strict=True):
             # Prices are per token: a text's share of the tokens is its share of the cost.
             part_cost = None if cost is None or not total else cost * (tokens or 0) / total
             part = EmbeddedText(vector, tokens, part_cost, sent.latency_ms)
             embedded.append(part)
+            if not keyed:
+                continue
             key = cache_key(embedding_material(connection, model, text))
             self._embeddings_reported.add(key)
             if store is not None:

@@ -66,16 +66,22 @@ class DatapointWork:
         still out, or done with an answer that did not come from the cache."""
         if not self.samples.done() or (self.scores is not None and not self.scores.done()):
             return True
-        paid: list[Sample] = []
-        if not self.samples.cancelled():
+        return bool(self.paid(given_output=given_output))
+
+    def paid(self, *, given_output: bool) -> list[Sample]:
+        """The answers of its calls so far that were paid for now (not from the cache): its
+        samples (none when the datapoint gives its output), the repeats answered before a
+        budget stop, its scorers' calls."""
+        answered: list[Sample] = []
+        if self.samples.done() and not self.samples.cancelled():
             failure = self.samples.exception()
             if failure is None and not given_output:
-                paid.extend(self.samples.result())
+                answered.extend(self.samples.result())
             elif isinstance(failure, BudgetExceeded):
-                paid.extend(failure.produced)
+                answered.extend(failure.produced)
         if self.scorer_calls is not None:
-            paid.extend(self.scorer_calls.samples)
-        return any(not s.cached for s in paid)
+            answered.extend(self.scorer_calls.samples)
+        return [s for s in answered if not s.cached]
 
     def cancel(self) -> None:
         self.samples.cancel()
@@ -132,7 +138,7 @@ async def _produce_all(plan: DatapointPlan, engine: Engine) -> list[Sample]:
 def _on_engine(plan: DatapointPlan, engine: Engine) -> DatapointWork:
     samples: Future[list[Sample]] = Future()
     samples.set_running_or_notify_cancel()
-    metered = MeteredModels(engine)
+    metered = MeteredModels(engine) if plan.has_async_scorers else None
 
     async def chain() -> list[AsyncValues]:
         try:
@@ -146,7 +152,7 @@ def _on_engine(plan: DatapointPlan, engine: Engine) -> DatapointWork:
             _settle(samples, exc if isinstance(exc, Exception) else stopped)
             raise
         _settle(samples, produced)
-        return await _score_all(plan, produced, metered) if plan.has_async_scorers else []
+        return [] if metered is None else await _score_all(plan, produced, metered)
 
     done = engine.submit(chain)
 

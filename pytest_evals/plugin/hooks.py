@@ -126,10 +126,11 @@ def _check_model_names(
     try:
         check_model_names(settings, pyproject)
     except EvalInputError as exc:
-        where = exc.path
-        if where is not None and Path(where).is_relative_to(config.rootpath):
-            where = str(Path(where).relative_to(config.rootpath))
-        raise pytest.UsageError(str(EvalInputError(exc.message, path=where, key=exc.key))) from None
+        from .items import display_path
+
+        if exc.path is not None:
+            exc.path = display_path(Path(exc.path), config.rootpath)
+        raise pytest.UsageError(str(exc)) from None
 
 
 @pytest.hookimpl(trylast=True)
@@ -302,15 +303,20 @@ def pytest_runtestloop(session: pytest.Session) -> None:
     if state is not None:
         from .prefetch import Prefetcher
 
-        session.config.stash[_PREFETCH_KEY] = Prefetcher(
+        prefetcher = Prefetcher(
             session.items, state.prefetch_window, session.config.pluginmanager.get_plugins()
         )
+        session.config.stash[_PREFETCH_KEY] = prefetcher
+        state.ahead_of = prefetcher.ahead
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> None:
     prefetcher = item.config.stash.get(_PREFETCH_KEY, None)
-    if prefetcher is not None:
+    state = item.config.stash.get(STATE_KEY, None)
+    stopped = state is not None and state.services.budget_stopped()
+    # After a budget stop an item started now would only be refused.
+    if prefetcher is not None and not stopped:
         prefetcher.before(item)
 
 

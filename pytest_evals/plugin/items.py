@@ -380,9 +380,8 @@ class DatapointItem(pytest.Item):
         """Start the datapoint's work, if not started yet: the prefetcher calls this for
         the items coming next, so their calls are in flight while earlier items run."""
         if self._work is None:
-            state = self.config.stash[STATE_KEY]
-            self._work = start(self.plan, state.services.engine)
-            state.started_ahead[id(self)] = self
+            services = self.config.stash[STATE_KEY].services
+            self._work = start(self.plan, services.engine)
 
     def holds_spend(self) -> bool:
         return self._work is not None and self._work.holds_spend(
@@ -390,16 +389,16 @@ class DatapointItem(pytest.Item):
         )
 
     def _stop_for_budget(self, reason: str) -> None:
-        """Stop the session after this item, unless items started ahead of it may hold
-        answered calls: those run first, so what they cost is reported (each item the budget
-        refuses asks again, and the last one stops the session)."""
-        ahead = self.config.stash[STATE_KEY].started_ahead.values()
-        if not any(item.holds_spend() for item in ahead):
+        """Stop the session after this item, unless items this process runs next were
+        started and may hold answered calls: those run first, so what they cost is reported.
+        Each of them the budget then refuses asks again; the window starts no new item after
+        the stop, so one of them, or the item after them, stops the session."""
+        ahead = self.config.stash[STATE_KEY].ahead_of(self)
+        if not any(isinstance(i, DatapointItem) and i.holds_spend() for i in ahead):
             self.session.shouldstop = reason
 
     def setup(self) -> None:
         self.start()
-        self.config.stash[STATE_KEY].started_ahead.pop(id(self), None)
         assert self._work is not None
         try:
             self._samples = wait_samples(self._work)
@@ -409,8 +408,7 @@ class DatapointItem(pytest.Item):
                 # Not this datapoint's fault: it is not run, and the session stops after it
                 # (an xdist worker hands the reason to the controller, which stops them all).
                 self._stop_for_budget(str(exc))
-                paid = [s for s in exc.produced if not s.cached]
-                if not paid:
+                if not self._spent_this_session():
                     pytest.skip(str(exc))
                 # Some of its repeats were answered: kept, as their spend is the session's.
                 raise EvalSampleError(self._stopped(exc, list(exc.produced))) from None
@@ -433,11 +431,9 @@ class DatapointItem(pytest.Item):
         return record
 
     def _spent_this_session(self) -> bool:
-        """Whether any of its calls was made (and paid for) in this session."""
-        calls = self._work.scorer_calls if self._work is not None else None
-        # An output the datapoint gives was no call.
-        produced = not self.datapoint.has_output and any(not s.cached for s in self._samples)
-        return produced or (calls is not None and any(not s.cached for s in calls.samples))
+        """Whether any of its calls was answered (and paid for) in this session."""
+        work = self._work
+        return work is not None and bool(work.paid(given_output=self.datapoint.has_output))
 
     def runtest(self) -> None:
         assert self._work is not None

@@ -48,6 +48,18 @@ class Prefetcher:
         self._started_until = max(self._started_until, end)
         return self._items[begin:end]
 
+    def ahead(self, current: object) -> Sequence[object]:
+        """The items this process runs after ``current`` that the window may have started:
+        not one it skipped past, nor one xdist has taken back for another worker."""
+        if self._worker is not None:
+            return self._queued_items(self._worker, self._items, current, self._window)[1:]
+        if self._positions is None:
+            self._positions = {id(item): i for i, item in enumerate(self._items)}
+        position = self._positions.get(id(current))
+        if position is None:
+            return ()
+        return self._items[position + 1 : position + 1 + self._window]
+
     def before(self, current: object) -> None:
         """Called as each item starts: start it and the next ``window`` items."""
         worker = self._worker

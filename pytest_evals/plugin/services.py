@@ -151,6 +151,10 @@ class Services:
             self._secrets = tuple(sorted(v for v in values if len(v) >= _SHORTEST_SECRET))
         return self._secrets
 
+    def budget_stopped(self) -> bool:
+        """Whether ``--evals-max-cost`` was reached: no call starts now."""
+        return self._engine is not None and self._engine.stop_reason is not None
+
     def engine(self) -> CallEngine:
         if self._engine is None:
             # Imported on first use: grade-only sessions never load the HTTP code.

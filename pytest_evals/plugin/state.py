@@ -3,9 +3,9 @@ settings, the services it draws on, and what it has counted and sent so far."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -31,9 +31,9 @@ class EvalsState:
     """Connections whose missing API key was already explained in full."""
     described_runs: set[str] = field(default_factory=set)
     """Runs whose description this process has sent with a record."""
-    started_ahead: dict[int, Any] = field(default_factory=dict)
-    """Items whose work the prefetcher started and that have not run yet, by id: a budget
-    stop waits for those whose calls were answered."""
+    ahead_of: Callable[[object], Sequence[object]] = lambda item: ()
+    """The items this process runs after one that its prefetch window may have started
+    (``Prefetcher.ahead``): a budget stop waits for those whose calls were answered."""
 
 
 STATE_KEY = pytest.StashKey[EvalsState]()

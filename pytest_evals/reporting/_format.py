@@ -50,25 +50,24 @@ def cost(summary: Mapping[str, Any]) -> str:
     return _paid(summary, "cost")
 
 
-def _paid(summary: Mapping[str, Any], key: str) -> str:
-    """``key``'s ``_incurred`` part (what was paid now), ``≥`` when some costs are unknown."""
+def _paid(summary: Mapping[str, Any], key: str, *, samples: bool = True) -> str:
+    """``key``'s ``_incurred`` part (what was paid now), ``≥`` when some samples' costs are
+    unknown and ``samples`` count in it."""
     value = summary.get(key)
     if value is None:
         return NA
     incurred = summary.get(f"{key}_incurred")
     text = usd(value if incurred is None else incurred)
-    return f"≥{text}" if summary.get("cost_incomplete") else text
+    return f"≥{text}" if samples and summary.get("cost_incomplete") else text
 
 
 def judge_cost(summary: Mapping[str, Any]) -> str | None:
     """What the judge calls of the run's scorers paid, as ``cost`` shows the samples' (cache
     hits cost nothing now); None when no scorer called a model."""
     judged = (summary.get("judge_tokens") or {}).get("total") is not None
-    value = summary.get("judge_cost")
-    if value is None:
+    if summary.get("judge_cost") is None:
         return NA if judged else None
-    incurred = summary.get("judge_cost_incurred")
-    text = usd(value if incurred is None else incurred)
+    text = _paid(summary, "judge_cost", samples=False)
     # What cached judge answers had cost, as ``cache_hits`` shows the samples'.
     replayed = summary.get("judge_cost_replayed")
     return f"{text} ({usd(replayed)} replayed)" if replayed else text

@@ -36,8 +36,7 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     scorers: dict[str, list[float]] = {}  # name -> [score sum, scored, passed]
     flaky: list[str] = []
     judge_cost: float | None = None
-    judge_not_paid = 0.0  # replayed from the cache, or kept from an earlier session
-    judge_replayed = 0.0
+    judge_replayed = judge_kept = 0.0
     judge_tokens: dict[str, int | None] = {"prompt": None, "completion": None, "total": None}
     earned_points = possible_points = 0.0
     rubric_entries = 0
@@ -76,9 +75,8 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         if record.get("judge_cost") is not None:
             judge_cost = (judge_cost or 0.0) + record["judge_cost"]
             if record.get("kept"):
-                judge_not_paid += record["judge_cost"]
+                judge_kept += record["judge_cost"]
             else:
-                judge_not_paid += record.get("judge_cost_replayed") or 0.0
                 judge_replayed += record.get("judge_cost_replayed") or 0.0
         _add_tokens(judge_tokens, record.get("judge_tokens"))
 
@@ -95,6 +93,10 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
     datapoints = passed + failed + errored
     latencies.sort()
+    # Spend this session paid for; the recorded cost of responses served from the cache,
+    # and of results kept from earlier sessions (--lf), it did not pay.
+    cost_incurred = None if cost is None else cost - (cost_replayed or 0.0) - (cost_kept or 0.0)
+    judge_incurred = None if judge_cost is None else judge_cost - judge_replayed - judge_kept
     return {
         "datapoints": datapoints,
         "passed": passed,
@@ -111,15 +113,11 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "tokens": tokens,
         "cost": cost,
         "cost_incomplete": cost is not None and cost_unknown > 0,
-        # Spend this session paid for; the recorded cost of responses served from the
-        # cache, and of results kept from earlier sessions (--lf), it did not pay.
-        "cost_incurred": None
-        if cost is None
-        else cost - (cost_replayed or 0.0) - (cost_kept or 0.0),
+        "cost_incurred": cost_incurred,
         "cost_replayed": cost_replayed,
         "cost_kept": cost_kept,
         "judge_cost": judge_cost,
-        "judge_cost_incurred": None if judge_cost is None else judge_cost - judge_not_paid,
+        "judge_cost_incurred": judge_incurred,
         "judge_cost_replayed": None if judge_cost is None else judge_replayed,
         "judge_tokens": judge_tokens,
         "total_earned_points": earned_points if rubric_entries else None,
@@ -131,11 +129,8 @@ def summarize(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         if cost is None and judge_cost is None
         else (cost or 0) + (judge_cost or 0),
         "total_cost_incurred": None
-        if cost is None and judge_cost is None
-        else (cost or 0)
-        - (cost_replayed or 0.0)
-        - (cost_kept or 0.0)
-        + (0.0 if judge_cost is None else judge_cost - judge_not_paid),
+        if cost_incurred is None and judge_incurred is None
+        else (cost_incurred or 0.0) + (judge_incurred or 0.0),
         "cache_hits": cache_hits,
         "flaky": len(flaky),
         "flaky_datapoints": flaky,

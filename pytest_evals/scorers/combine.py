@@ -144,7 +144,7 @@ class MeteredModels:
 
     async def embed(self, model: ModelRef, texts: Sequence[str]) -> Embedded:
         embedded = await self._models.embed(model, texts)
-        self.samples.append(embedded.call)
+        self.samples.extend(embedded.calls)
         return embedded
 
     def spend(self) -> CallSpend | None:

@@ -124,7 +124,7 @@ def cosine(first: Sequence[float], second: Sequence[float]) -> float:
 
 
 def _cosine_scorer(
-    model: object, input: object, reference: object, passing: float | None, key: str
+    model: object, input: object, reference: object, passing: float | None
 ) -> ScoreFunction:
     compared = text_option("input", input, what=_TEMPLATE)
     wanted_template = text_option("reference", reference, what=_TEMPLATE)
@@ -163,7 +163,7 @@ def _scorer_for(
     passing: float | None,
 ) -> ScoreFunction:
     if metric_name == COSINE:
-        return _cosine_scorer(model, input, reference, passing, key)
+        return _cosine_scorer(model, input, reference, passing)
     metric = metric_named(metric_name, key)
     if model is not None:
         raise ScorerConfigError(

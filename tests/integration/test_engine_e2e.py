@@ -287,3 +287,27 @@ def test_a_budget_stop_between_repeats_keeps_the_answered_ones(
     assert record["stopped"] is True
     assert record["tokens"] == {"prompt": sent, "completion": sent, "total": 2 * sent}
     assert record["cost"] == pytest.approx(0.002 * sent)
+
+
+def test_a_budget_stop_still_stops_when_an_item_started_ahead_is_skipped(
+    project: pytest.Pytester, server: FakeOpenAI
+) -> None:
+    # An item the window started but a conftest skips never runs: the stop must not wait
+    # for it, or the session would go on to the end and exit 0.
+    project.makeconftest(
+        """
+        import pytest
+
+        def pytest_collection_modifyitems(items):
+            for item in items:
+                if item.name.endswith("[q3]"):
+                    item.add_marker(pytest.mark.skip(reason="skipped by the conftest"))
+        """
+    )
+    result = project.runpytest(
+        "--evals", "evals", "--evals-cache", "off", "--evals-max-cost", "0.02",
+        "--evals-json", "out.json",
+    )  # fmt: skip
+    assert result.ret == pytest.ExitCode.INTERRUPTED, result.stdout.str()
+    result.stdout.fnmatch_lines(["*Interrupted: --evals-max-cost 0.02 reached*"])
+    assert load_json(project.path / "out.json")["runs"][0]["status"] == "cancelled"

@@ -25,7 +25,6 @@ MODEL = ModelRef("emb", "e")
         (7, [1, 1, 1], [3, 2, 2]),
         (0, [5, 5], [0, 0]),
         (None, [1, 2], [None, None]),
-        (3, [0, 0], [2, 1]),
     ],
 )
 def test_shares_add_up_to_the_total(
@@ -49,12 +48,14 @@ def _part(tokens: int | None, cost: float | None, cached: bool = False) -> Embed
     return EmbeddedText((1.0,), tokens, cost, 5.0, cached)
 
 
-def test_a_scorers_call_adds_up_its_texts() -> None:
-    embedded = combined([_part(3, 0.3), _part(2, None, cached=True)])
-    assert embedded.call.tokens is not None and embedded.call.tokens.total == 5
-    assert embedded.call.cost == pytest.approx(0.3)
-    assert embedded.call.cached is False
-    assert combined([_part(None, None, True)]).call.tokens is None
+def test_a_scorers_texts_add_up_answered_apart_from_replayed() -> None:
+    live, replayed = combined([_part(3, 0.3), _part(1, 0.1), _part(2, 0.2, cached=True)]).calls
+    assert live.tokens is not None and live.tokens.total == 4 and live.cached is False
+    assert live.cost == pytest.approx(0.4)
+    assert replayed.tokens is not None and replayed.tokens.total == 2 and replayed.cached
+    assert replayed.cost == pytest.approx(0.2)
+    [only] = combined([_part(None, None, True)]).calls
+    assert only.tokens is None and only.cached
 
 
 def test_a_batch_sends_each_text_once_and_bills_it_once() -> None:
@@ -149,3 +150,23 @@ def test_a_text_asked_while_its_batch_is_out_waits_for_that_answer() -> None:
 def test_cosine_of_parallel_vectors_is_exactly_1() -> None:
     assert cosine([0.1, 0.2, 0.3], [0.2, 0.4, 0.6]) == 1.0
     assert cosine([3.0, 1.0, 7.0], [3.0, 1.0, 7.0]) == 1.0
+
+
+def test_a_shared_text_is_billed_to_the_first_still_waiting() -> None:
+    async def scenario() -> EmbeddedText:
+        release = asyncio.Event()
+
+        async def send(batch: Batch) -> list[EmbeddedText]:
+            texts = batch.take()
+            await release.wait()
+            return [_part(5, 0.5) for _ in texts]
+
+        batcher = EmbeddingBatcher(send)
+        first, second = batcher.add(MODEL, "t"), batcher.add(MODEL, "t")
+        await asyncio.sleep(0)
+        first.cancel()  # its datapoint left
+        release.set()
+        return await second
+
+    result = asyncio.run(scenario())
+    assert (result.prompt_tokens, result.cost) == (5, 0.5)
