@@ -289,8 +289,9 @@ def test_a_budget_stop_between_repeats_keeps_the_answered_ones(
     assert record["cost"] == pytest.approx(0.002 * sent)
 
 
+@pytest.mark.distributed
 def test_a_budget_stop_still_stops_when_an_item_started_ahead_is_skipped(
-    project: pytest.Pytester, server: FakeOpenAI
+    project: pytest.Pytester, server: FakeOpenAI, mode: list[str]
 ) -> None:
     # An item the window started but a conftest skips never runs: the stop must not wait
     # for it, or the session would go on to the end and exit 0.
@@ -306,7 +307,7 @@ def test_a_budget_stop_still_stops_when_an_item_started_ahead_is_skipped(
     )
     result = project.runpytest(
         "--evals", "evals", "--evals-cache", "off", "--evals-max-cost", "0.02",
-        "--evals-json", "out.json",
+        "--evals-json", "out.json", *mode,
     )  # fmt: skip
     assert result.ret == pytest.ExitCode.INTERRUPTED, result.stdout.str()
     result.stdout.fnmatch_lines(["*Interrupted: --evals-max-cost 0.02 reached*"])
